@@ -1,0 +1,310 @@
+#include "rails/cli/chat_command.h"
+
+#include <editline/readline.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <deque>
+#include <exception>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "colang/value_json.h"
+#include "rails/cli/colang_loader.h"
+#include "runtime/flow_library.h"
+#include "runtime/session.h"
+
+namespace rg::cli {
+namespace {
+
+constexpr size_t kRecentEventCapacity = 100;
+
+constexpr std::string_view kUsage =
+    "usage: railguard chat --config DIR [--verbose] [--seed N]\n"
+    "\n"
+    "  --config DIR  the config folder: every .co under it, plus config.yml\n"
+    "  --verbose     print every event entering (> in:) and leaving (< out:)\n"
+    "                the state machine, as JSON, on stderr\n"
+    "  --seed N      seed for uids and rand() (default 1)\n";
+
+constexpr std::string_view kDebugHelp =
+    "!flows          every flow in the library\n"
+    "!active         flow instances that have not finished or stopped\n"
+    "!events [N]     the last N events (default: all kept, at most 100)\n"
+    "!state          the whole conversation state as JSON\n"
+    "!reset          start the conversation again\n"
+    "!help           this list\n"
+    "!quit           end (so does end of input)\n";
+
+struct ChatOptions {
+  std::string config_dir;
+  bool verbose = false;
+  uint64_t seed = 1;
+};
+
+// Returns false (after printing why) when the arguments are unusable.
+bool parse_args(int argc, char** argv, ChatOptions* options) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    auto value = [&](std::string_view name) -> std::optional<std::string> {
+      if (arg.size() > name.size() && arg.substr(0, name.size()) == name &&
+          arg[name.size()] == '=') {
+        return std::string(arg.substr(name.size() + 1));
+      }
+      if (arg == name) {
+        if (i + 1 >= argc) return std::nullopt;
+        return std::string(argv[++i]);
+      }
+      return std::nullopt;
+    };
+    auto is = [&](std::string_view name) {
+      return arg == name || (arg.substr(0, name.size()) == name && arg.size() > name.size() &&
+                             arg[name.size()] == '=');
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else if (arg == "--verbose" || arg == "-v") {
+      options->verbose = true;
+    } else if (is("--config")) {
+      auto v = value("--config");
+      if (!v) {
+        std::cerr << "railguard chat: --config needs a folder\n";
+        return false;
+      }
+      options->config_dir = *v;
+    } else if (is("--seed")) {
+      auto v = value("--seed");
+      char* end = nullptr;
+      unsigned long long seed = v ? std::strtoull(v->c_str(), &end, 10) : 0;
+      if (!v || v->empty() || *end != '\0') {
+        std::cerr << "railguard chat: --seed needs a non-negative integer\n";
+        return false;
+      }
+      options->seed = seed;
+    } else {
+      std::cerr << "railguard chat: unknown argument '" << arg << "'\n" << kUsage;
+      return false;
+    }
+  }
+  if (options->config_dir.empty()) {
+    std::cerr << "railguard chat: --config DIR is required\n" << kUsage;
+    return false;
+  }
+  return true;
+}
+
+std::string event_json(const colang::Dict& event) {
+  return colang::to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Reads user input: libedit on a terminal, plain lines otherwise. A line
+// ending in a backslash continues on the next one (joined with "\n").
+class InputReader {
+ public:
+  explicit InputReader(bool tty) : tty_(tty) {}
+
+  std::optional<std::string> next() {
+    std::string text;
+    bool continued = false;
+    while (true) {
+      std::optional<std::string> line = read_line(continued ? "... " : "> ");
+      if (!line) {
+        if (continued) return text;  // end of input inside a continuation
+        return std::nullopt;
+      }
+      if (!line->empty() && line->back() == '\\') {
+        line->pop_back();
+        text += *line;
+        text += '\n';
+        continued = true;
+        continue;
+      }
+      text += *line;
+      break;
+    }
+    if (tty_ && !text.empty()) add_history(text.c_str());
+    return text;
+  }
+
+ private:
+  std::optional<std::string> read_line(const char* prompt) {
+    if (tty_) {
+      char* raw = readline(prompt);
+      if (raw == nullptr) return std::nullopt;
+      std::string line(raw);
+      std::free(raw);
+      return line;
+    }
+    std::string line;
+    if (!std::getline(std::cin, line)) return std::nullopt;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  }
+
+  bool tty_;
+};
+
+class Chat {
+ public:
+  Chat(std::shared_ptr<const runtime::FlowLibrary> library, const ChatOptions& options, bool tty)
+      : library_(library), options_(options), tty_(tty) {
+    runtime::SessionOptions session_options;
+    session_options.seed = options.seed;
+    session_options.on_event = [this](std::string_view direction, const colang::Dict& event) {
+      on_event(direction, event);
+    };
+    session_ = std::make_unique<runtime::Session>(std::move(library), std::move(session_options));
+  }
+
+  int run() {
+    if (!guarded([&] { print_bot(session_->start()); })) return 1;
+    InputReader input(tty_);
+    while (std::optional<std::string> line = input.next()) {
+      if (line->find_first_not_of(" \t\n") == std::string::npos) continue;
+      if ((*line)[0] == '!') {
+        if (!debug_command(*line)) break;
+        continue;
+      }
+      if (!guarded([&] { print_bot(session_->user_said(*line)); }) && !tty_) return 1;
+    }
+    if (tty_) std::cout << "\n";
+    return 0;
+  }
+
+ private:
+  // Runs `fn`; a runtime failure is printed and reported as false.
+  template <typename Fn>
+  bool guarded(Fn fn) {
+    try {
+      fn();
+      return true;
+    } catch (const std::exception& e) {
+      std::cout.flush();
+      std::cerr << "error: " << e.what() << "\n";
+      return false;
+    }
+  }
+
+  void print_bot(const std::vector<std::string>& utterances) {
+    for (const std::string& text : utterances) {
+      if (tty_) std::cout << "bot> ";
+      std::cout << text << "\n";
+    }
+    std::cout.flush();
+  }
+
+  void on_event(std::string_view direction, const colang::Dict& event) {
+    std::string line = (direction == "in" ? "> in: " : "< out: ") + event_json(event);
+    if (options_.verbose) std::cerr << line << "\n";
+    recent_events_.push_back(std::move(line));
+    if (recent_events_.size() > kRecentEventCapacity) recent_events_.pop_front();
+  }
+
+  // Returns false when the conversation should end.
+  bool debug_command(const std::string& line) {
+    std::string_view rest = line;
+    rest.remove_prefix(1);
+    size_t space = rest.find_first_of(" \t");
+    std::string_view name = rest.substr(0, space);
+    std::string_view arg =
+        space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+    while (!arg.empty() && (arg.front() == ' ' || arg.front() == '\t')) arg.remove_prefix(1);
+
+    if (name == "quit" || name == "exit") return false;
+    if (name == "help") {
+      std::cout << kDebugHelp;
+    } else if (name == "flows") {
+      for (const std::string& id : library_->flow_ids()) std::cout << id << "\n";
+    } else if (name == "active") {
+      guarded([&] { print_active(); });
+    } else if (name == "events") {
+      size_t n = recent_events_.size();
+      if (!arg.empty()) {
+        char* end = nullptr;
+        std::string text(arg);
+        unsigned long requested = std::strtoul(text.c_str(), &end, 10);
+        if (*end != '\0') {
+          std::cerr << "!events takes a number\n";
+          return true;
+        }
+        n = std::min<size_t>(n, requested);
+      }
+      for (size_t i = recent_events_.size() - n; i < recent_events_.size(); ++i) {
+        std::cout << recent_events_[i] << "\n";
+      }
+    } else if (name == "state") {
+      guarded([&] { std::cout << session_->state_json() << "\n"; });
+    } else if (name == "reset") {
+      recent_events_.clear();
+      guarded([&] {
+        session_->reset();
+        print_bot(session_->start());
+      });
+    } else {
+      std::cerr << "unknown command !" << name << " (try !help)\n";
+    }
+    std::cout.flush();
+    return true;
+  }
+
+  void print_active() {
+    for (const runtime::FlowSummary& flow : session_->flows()) {
+      if (flow.status == "finished" || flow.status == "stopped") continue;
+      std::cout << flow.flow_id << "  uid=" << flow.uid << "  status=" << flow.status;
+      if (flow.activated > 0) std::cout << "  activated=" << flow.activated;
+      if (!flow.loop_id.empty()) std::cout << "  loop=" << flow.loop_id;
+      if (!flow.waiting_on.empty()) {
+        std::cout << "  waiting on:";
+        for (size_t i = 0; i < flow.waiting_on.size(); ++i) {
+          std::cout << (i == 0 ? " " : " | ") << flow.waiting_on[i];
+        }
+      }
+      std::cout << "\n";
+    }
+  }
+
+  std::shared_ptr<const runtime::FlowLibrary> library_;
+  ChatOptions options_;
+  bool tty_;
+  std::unique_ptr<runtime::Session> session_;
+  std::deque<std::string> recent_events_;
+};
+
+void print_diagnostics(const std::vector<colang::Diagnostic>& diagnostics) {
+  for (const colang::Diagnostic& d : diagnostics) std::cerr << d.render() << "\n";
+}
+
+}  // namespace
+
+int chat_command(int argc, char** argv) {
+  ChatOptions options;
+  if (!parse_args(argc, argv, &options)) return 2;
+
+  LoadedColang loaded = load_config_dir(options.config_dir, loader_options_from_env());
+  if (!loaded.ok()) {
+    print_diagnostics(loaded.diagnostics);
+    return 1;
+  }
+  runtime::FlowLibrary::BuildResult built = runtime::FlowLibrary::build(loaded.files);
+  // Warnings from loading and building are shown; they do not stop the chat.
+  print_diagnostics(loaded.diagnostics);
+  print_diagnostics(built.diagnostics);
+  if (built.library == nullptr || colang::has_errors(built.diagnostics)) return 1;
+  if (built.library->find("main") == nullptr) {
+    std::cerr << "railguard chat: no flow 'main' in " << options.config_dir << "\n";
+    return 1;
+  }
+
+  bool tty = ::isatty(STDIN_FILENO) != 0;
+  Chat chat(std::move(built.library), options, tty);
+  return chat.run();
+}
+
+}  // namespace rg::cli

@@ -1,0 +1,45 @@
+// railguard: command-line entry point. Each subcommand lives in its own
+// <name>_command.{h,cc}; this file only dispatches.
+#include <iostream>
+#include <string_view>
+
+#include "rails/cli/chat_command.h"
+#include "rails/cli/check_command.h"
+
+#ifndef RG_VERSION
+#error "RG_VERSION must be defined by the build (rails/cli/CMakeLists.txt)"
+#endif
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: railguard <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  chat --config DIR [--verbose] [--seed N]   talk to a Colang 2.x config\n"
+    "  check PATH...                              parse and validate .co files / config folders\n"
+    "\n"
+    "  railguard <command> --help   options of one command\n"
+    "  railguard --version          print the version\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string_view command = argc > 1 ? argv[1] : "";
+  if (command == "chat") return rg::cli::chat_command(argc - 1, argv + 1);
+  if (command == "check") return rg::cli::check_command(argc - 1, argv + 1);
+  if (command == "--version" || command == "-v") {
+    std::cout << "railguard " << RG_VERSION << "\n";
+    return 0;
+  }
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (command.empty()) {
+    std::cerr << kUsage;
+  } else {
+    std::cerr << "railguard: unknown command '" << command << "'\n" << kUsage;
+  }
+  return 2;
+}
