@@ -269,7 +269,7 @@ Value Value::deep_copy() const {
     }
     case Kind::kEvent: {
       const EventValue& e = as_event();
-      EventValue copy{e.name, nullptr};
+      EventValue copy = e;
       if (e.arguments) copy.arguments = Value(*e.arguments).deep_copy().dict_ptr();
       return Value(std::move(copy));
     }
