@@ -54,7 +54,10 @@ read -r -a extra <<<"${RG_CMAKE_ARGS:-}"
 configure_and_build() {
   local dir=$1
   shift
-  flock "$lock" cmake -S "$repo" -B "$repo/$dir" -DCMAKE_BUILD_TYPE=Release "$@" "${extra[@]}"
+  # RG_REQUIRE_ALL_LAYERS is reset on every run so a CI run does not leave it
+  # on in the cache; $RG_CMAKE_ARGS comes last and wins.
+  flock "$lock" cmake -S "$repo" -B "$repo/$dir" -DCMAKE_BUILD_TYPE=Release \
+    -DRG_REQUIRE_ALL_LAYERS=OFF "$@" "${extra[@]}"
   if ((build)); then
     flock "$lock" cmake --build "$repo/$dir" -j "$jobs"
   fi
