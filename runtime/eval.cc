@@ -227,7 +227,8 @@ class Evaluator {
   }
 
   // `obj.name`: dict keys (missing => None, B.4 step 2), flow/action
-  // attributes through the host, event name/arguments.
+  // attributes through the host, event name/arguments/flow, then the event
+  // argument of that name.
   Value attribute(const Value& obj, const std::string& name) {
     switch (obj.kind()) {
       case Value::Kind::kDict: {
@@ -242,6 +243,7 @@ class Evaluator {
         const colang::EventValue& ev = obj.as_event();
         if (name == "name") return Value(ev.name);
         if (name == "arguments") return ev.arguments ? Value(ev.arguments) : Value(Dict{});
+        if (name == "flow" && !ev.flow_uid.empty()) return Value(colang::FlowRef{ev.flow_uid});
         if (ev.arguments) {
           if (const Value* v = ev.arguments->find(name)) return *v;
         }

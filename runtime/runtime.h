@@ -1,0 +1,31 @@
+// The Colang 2.x state machine, public entry points (spec B.7).
+//
+// Events in, events out: no I/O, no LLM, no clock unless injected. Input and
+// output events are flat dicts with a "type" key (UMIM), e.g.
+//   {"type": "UtteranceUserActionFinished", "final_transcript": "hi"}.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "colang/value.h"
+#include "runtime/flow_library.h"
+#include "runtime/state.h"
+
+namespace rg::runtime {
+
+// A state with a `main` instance waiting for StartFlow(main) (the library
+// must define `main`). Throws std::invalid_argument otherwise.
+std::unique_ptr<State> new_state(std::shared_ptr<const FlowLibrary> library,
+                                 StateOptions options = {});
+
+// The internal event that starts a flow: {"type": "StartFlow", "flow_id": id}.
+colang::Dict start_flow_event(const std::string& flow_id, bool activated = false);
+
+// Processes one input event and every internal event that cascades from it,
+// until no head can advance. Returns the outgoing UMIM events of this call,
+// in emission order (also left in state.outgoing_events).
+const std::vector<colang::Dict>& run_to_completion(State& state, const colang::Dict& event);
+
+}  // namespace rg::runtime

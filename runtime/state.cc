@@ -1,0 +1,82 @@
+// State helpers: names, uid generation, event classes.
+#include "runtime/state.h"
+
+#include <array>
+#include <cstdio>
+
+namespace rg::runtime {
+
+namespace {
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
+std::string_view flow_status_name(FlowStatus s) {
+  // ORDER FlowStatus
+  static constexpr std::array<std::string_view, 6> kNames = {
+      "waiting", "starting", "started", "stopping", "stopped", "finished"};
+  return kNames[static_cast<int>(s)];
+}
+
+std::string_view head_status_name(HeadStatus s) {
+  static constexpr std::array<std::string_view, 3> kNames = {"active", "inactive", "merging"};
+  return kNames[static_cast<int>(s)];
+}
+
+std::string_view action_status_name(ActionStatus s) {
+  static constexpr std::array<std::string_view, 5> kNames = {"initialized", "starting", "started",
+                                                             "stopping", "finished"};
+  return kNames[static_cast<int>(s)];
+}
+
+bool is_internal_event_name(std::string_view name) {
+  static constexpr std::array<std::string_view, 11> kInternal = {
+      "StartFlow",    "FinishFlow",    "StopFlow",      "FlowStarted",
+      "FlowFinished", "FlowFailed",    "UnhandledEvent", "BotIntentLog",
+      "UserIntentLog", "BotActionLog", "UserActionLog"};
+  for (auto n : kInternal)
+    if (n == name) return true;
+  return false;
+}
+
+Event::Class event_class_for(std::string_view name) {
+  if (is_internal_event_name(name)) return Event::Class::kInternal;
+  if (name.find("Action") != std::string_view::npos) return Event::Class::kAction;
+  return Event::Class::kPlain;
+}
+
+State::State(std::shared_ptr<const FlowLibrary> lib, StateOptions opts)
+    : library(std::move(lib)), options(std::move(opts)), rng_state(splitmix64(options.seed)) {}
+
+std::string State::new_uuid() {
+  uint64_t a = splitmix64(options.seed * 0x100000001b3ULL + (++uid_counter));
+  uint64_t b = splitmix64(a ^ uid_counter);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+std::string State::new_head_uid() {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "h%012llu", static_cast<unsigned long long>(++uid_counter));
+  return buf;
+}
+
+double State::random() {
+  rng_state = splitmix64(rng_state);
+  return static_cast<double>(rng_state >> 11) * 0x1.0p-53;
+}
+
+std::string State::now() const {
+  if (options.now) return options.now();
+  return "1970-01-01T00:00:00.000000+00:00";
+}
+
+}  // namespace rg::runtime
