@@ -143,7 +143,7 @@ class Evaluator {
       if (!key_expr) {  // `**other`
         Value other = eval(*value_expr);
         if (!other.is_dict()) {
-          raise("TypeError", "'" + std::string(other.type_name()) + "' object is not a mapping");
+          raise("TypeError", internal::quoted_type(other) + " object is not a mapping");
         }
         for (const auto& [k, v] : other.as_dict()) d.set(k, v);
         continue;

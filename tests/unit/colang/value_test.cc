@@ -11,6 +11,14 @@ using namespace rg::colang;
 
 namespace {
 
+// An EventValue with only a name and arguments.
+EventValue event(std::string name, std::shared_ptr<Dict> args) {
+  EventValue e;
+  e.name = std::move(name);
+  e.arguments = std::move(args);
+  return e;
+}
+
 std::string repr(const Value& v) { return to_python_repr(v); }
 std::string str(const Value& v) { return to_python_str(v); }
 
@@ -42,7 +50,7 @@ TEST_CASE("kinds, type names and truthiness") {
   CHECK(Value::make_set({}).kind() == Value::Kind::kSet);
   CHECK(Value(FlowRef{"u"}).kind() == Value::Kind::kFlowRef);
   CHECK(Value(ActionRef{"u"}).kind() == Value::Kind::kActionRef);
-  CHECK(Value(EventValue{"E", nullptr}).kind() == Value::Kind::kEvent);
+  CHECK(Value(event("E", nullptr)).kind() == Value::Kind::kEvent);
 
   CHECK(Value().type_name() == "NoneType");
   CHECK(Value(false).type_name() == "bool");
@@ -57,7 +65,7 @@ TEST_CASE("kinds, type names and truthiness") {
         "ComparisonExpression");
   CHECK(Value(FlowRef{"u"}).type_name() == "FlowState");
   CHECK(Value(ActionRef{"u"}).type_name() == "Action");
-  CHECK(Value(EventValue{"E", nullptr}).type_name() == "Event");
+  CHECK(Value(event("E", nullptr)).type_name() == "Event");
 
   CHECK_FALSE(Value().truthy());
   CHECK_FALSE(Value(0).truthy());
@@ -116,8 +124,8 @@ TEST_CASE("container equality") {
   args->set("k", Value(1));
   auto args2 = std::make_shared<Dict>();
   args2->set("k", Value(1.0));
-  CHECK(Value(EventValue{"E", args}) == Value(EventValue{"E", args2}));
-  CHECK(Value(EventValue{"E", args}) != Value(EventValue{"F", args}));
+  CHECK(Value(event("E", args)) == Value(event("E", args2)));
+  CHECK(Value(event("E", args)) != Value(event("F", args)));
 }
 
 TEST_CASE("make_set removes duplicates by Python equality") {
@@ -150,7 +158,7 @@ TEST_CASE("copies alias containers; deep_copy does not") {
 
   auto args = std::make_shared<Dict>();
   args->set("k", Value(List{}));
-  Value ev(EventValue{"E", args});
+  Value ev(event("E", args));
   Value ev_copy = ev.deep_copy();
   ev_copy.as_event().arguments->find("k")->as_list_mut().push_back(Value(1));
   CHECK(args->find("k")->as_list().empty());
@@ -211,7 +219,7 @@ TEST_CASE("repr of containers and runtime objects") {
   CHECK(repr(Value(ActionRef{"a1"})) == "Action(uid='a1')");
   auto args = std::make_shared<Dict>();
   args->set("x", Value(1));
-  CHECK(repr(Value(EventValue{"Ev", args})) == "Event(name='Ev', arguments={'x': 1})");
+  CHECK(repr(Value(event("Ev", args))) == "Event(name='Ev', arguments={'x': 1})");
   std::string out = "pre:";
   append_python_str(out, Value("s"));
   append_python_repr(out, Value("s"));

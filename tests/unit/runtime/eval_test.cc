@@ -13,6 +13,14 @@ using namespace rg::runtime;
 
 namespace {
 
+// An EventValue with only a name and arguments.
+EventValue event(std::string name, std::shared_ptr<Dict> args) {
+  EventValue e;
+  e.name = std::move(name);
+  e.arguments = std::move(args);
+  return e;
+}
+
 // ---------------------------------------------------------------- builders
 std::shared_ptr<Expr> node(ExprKind kind, std::string source = "") {
   auto e = std::make_shared<Expr>();
@@ -388,7 +396,7 @@ TEST_CASE("flow, action and event attributes") {
   host.vars["act"] = Value(ActionRef{"a-1"});
   auto args = std::make_shared<Dict>();
   args->set("final_transcript", Value("hi"));
-  host.vars["e"] = Value(EventValue{"UtteranceUserActionFinished", args});
+  host.vars["e"] = Value(event("UtteranceUserActionFinished", args));
   CHECK(same(run(attr(var("ref"), "uid"), host), Value("f-1")));
   CHECK(same(run(attr(var("ref"), "flow_id"), host), Value("main")));
   CHECK(error_type(attr(var("ref"), "bogus"), &host) == "AttributeError");
