@@ -105,6 +105,7 @@ void read_config_yaml(const fs::path& dir, LoadedColang* loaded) {
     loaded->diagnostics.push_back(
         error_at(display, line, column, "config", "Colang 1.0 is not supported yet (issue 3)"));
   } else {
+    loaded->colang_version = value;
     loaded->diagnostics.push_back(error_at(display, line, column, "config",
                                            "unknown colang_version '" + value +
                                                "' (expected \"1.0\" or \"2.x\")"));
