@@ -1,6 +1,5 @@
-// Subscripts, slices and the safe subset of Python methods on str, list, dict
-// and set values, plus the UTF-8 helpers they need (Python indexes strings by
-// code point; ours are UTF-8).
+// The safe subset of Python methods on str, list, dict and set values, plus
+// the UTF-8 helpers (Python indexes strings by code point; ours are UTF-8).
 #include <algorithm>
 #include <limits>
 
@@ -496,7 +495,6 @@ Value str_method(const std::string& s, std::string_view name, CallArgs& args) {
 }
 
 // ---------------------------------------------------------------- list
-int64_t normalise_index(int64_t i, size_t n) { return i < 0 ? i + static_cast<int64_t>(n) : i; }
 
 Value list_method(Value& obj, std::string_view name, CallArgs& args) {
   List& l = obj.as_list_mut();
@@ -579,13 +577,6 @@ Value list_method(Value& obj, std::string_view name, CallArgs& args) {
 }
 
 // ---------------------------------------------------------------- dict
-const std::string& dict_key(const Value& k) {
-  if (!k.is_str()) {
-    check_hashable(k);
-    raise("KeyError", colang::to_python_repr(k));
-  }
-  return k.as_str();
-}
 
 Value dict_method(Value& obj, std::string_view name, CallArgs& args) {
   Dict& d = obj.as_dict_mut();
@@ -691,14 +682,6 @@ Value set_method(Value& obj, std::string_view name, CallArgs& args) {
   no_attribute(obj, name);
 }
 
-// ---------------------------------------------------------------- slices
-int64_t slice_bound(const Value& v) {
-  if (!is_intlike(v)) {
-    raise("TypeError", "slice indices must be integers or None or have an __index__ method");
-  }
-  return to_int(v);
-}
-
 }  // namespace
 
 Value call_method(Value& obj, std::string_view name, CallArgs& args) {
@@ -714,109 +697,6 @@ Value call_method(Value& obj, std::string_view name, CallArgs& args) {
     default:
       no_attribute(obj, name);
   }
-}
-
-Value py_index(const Value& obj, const Value& key) {
-  switch (obj.kind()) {
-    case Value::Kind::kList: {
-      if (!is_intlike(key)) {
-        raise("TypeError", "list indices must be integers or slices, not " + std::string(key.type_name()));
-      }
-      const List& l = obj.as_list();
-      const int64_t i = normalise_index(to_int(key), l.size());
-      if (i < 0 || i >= static_cast<int64_t>(l.size())) raise("IndexError", "list index out of range");
-      return l[static_cast<size_t>(i)];
-    }
-    case Value::Kind::kStr: {
-      if (!is_intlike(key)) {
-        raise("TypeError", "string indices must be integers, not " + quoted_type(key));
-      }
-      const std::string& s = obj.as_str();
-      if (is_ascii(s)) {
-        const int64_t i = normalise_index(to_int(key), s.size());
-        if (i < 0 || i >= static_cast<int64_t>(s.size())) raise("IndexError", "string index out of range");
-        return Value(std::string(1, s[static_cast<size_t>(i)]));
-      }
-      const std::vector<size_t> off = utf8_offsets(s);
-      const size_t n = off.size() - 1;
-      const int64_t i = normalise_index(to_int(key), n);
-      if (i < 0 || i >= static_cast<int64_t>(n)) raise("IndexError", "string index out of range");
-      const auto k = static_cast<size_t>(i);
-      return Value(s.substr(off[k], off[k + 1] - off[k]));
-    }
-    case Value::Kind::kDict: {
-      const std::string& k = dict_key(key);
-      const Value* v = obj.as_dict().find(k);
-      if (v == nullptr) raise("KeyError", colang::to_python_repr(key));
-      return *v;
-    }
-    default:
-      raise("TypeError", quoted_type(obj) + " object is not subscriptable");
-  }
-}
-
-Value py_slice(const Value& obj, const Value& start_v, const Value& stop_v, const Value& step_v) {
-  if (!obj.is_list() && !obj.is_str()) {
-    raise("TypeError", quoted_type(obj) + " object is not subscriptable");
-  }
-  int64_t step = step_v.is_none() ? 1 : slice_bound(step_v);
-  if (step == 0) raise("ValueError", "slice step cannot be zero");
-  if (step == std::numeric_limits<int64_t>::min()) step = -std::numeric_limits<int64_t>::max();
-
-  const std::string* s = obj.is_str() ? &obj.as_str() : nullptr;
-  const bool ascii = s != nullptr && is_ascii(*s);
-  std::vector<size_t> off;
-  if (s != nullptr && !ascii) off = utf8_offsets(*s);
-  const auto n = static_cast<int64_t>(s == nullptr ? obj.as_list().size()
-                                                   : (ascii ? s->size() : off.size() - 1));
-
-  // Python's slice index adjustment.
-  const int64_t lower = step < 0 ? -1 : 0;
-  const int64_t upper = step < 0 ? n - 1 : n;
-  auto adjust = [&](const Value& v, int64_t dflt) {
-    if (v.is_none()) return dflt;
-    int64_t i = slice_bound(v);
-    if (i < 0) {
-      i = (i < std::numeric_limits<int64_t>::min() + n) ? lower : i + n;
-      if (i < lower) i = lower;
-    } else if (i > upper) {
-      i = upper;
-    }
-    return i;
-  };
-  const int64_t start = adjust(start_v, step < 0 ? upper : lower);
-  const int64_t stop = adjust(stop_v, step < 0 ? lower : upper);
-  int64_t count = 0;
-  if (step > 0 && start < stop) count = (stop - start - 1) / step + 1;
-  if (step < 0 && start > stop) count = (start - stop - 1) / (-step) + 1;
-
-  if (s == nullptr) {
-    const List& l = obj.as_list();
-    if (step == 1) return Value(List(l.begin() + start, l.begin() + start + count));
-    List out;
-    out.reserve(static_cast<size_t>(count));
-    for (int64_t k = 0; k < count; ++k) out.push_back(l[static_cast<size_t>(start + k * step)]);
-    return Value(std::move(out));
-  }
-  if (ascii) {
-    if (step == 1) return Value(s->substr(static_cast<size_t>(start), static_cast<size_t>(count)));
-    std::string out;
-    out.reserve(static_cast<size_t>(count));
-    for (int64_t k = 0; k < count; ++k) out.push_back((*s)[static_cast<size_t>(start + k * step)]);
-    return Value(std::move(out));
-  }
-  if (step == 1) {
-    if (count == 0) return Value(std::string());
-    const size_t b = off[static_cast<size_t>(start)];
-    const size_t e = off[static_cast<size_t>(start + count)];
-    return Value(s->substr(b, e - b));
-  }
-  std::string out;
-  for (int64_t k = 0; k < count; ++k) {
-    const auto i = static_cast<size_t>(start + k * step);
-    out.append(*s, off[i], off[i + 1] - off[i]);
-  }
-  return Value(std::move(out));
 }
 
 }  // namespace rg::runtime::internal

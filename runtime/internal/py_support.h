@@ -2,8 +2,8 @@
 // are in runtime/eval.h.
 //
 // Helpers shared by the expression evaluator's files: eval.cc (tree walk),
-// py_ops.cc (operators), py_methods.cc (subscripts, str/list/dict/set
-// methods), builtins.cc (built-in functions, regex cache).
+// py_ops.cc (operators, subscripts, slices), py_methods.cc (str/list/dict/set
+// methods, UTF-8), builtins.cc (built-in functions, regex cache).
 #pragma once
 
 #include <cstdint>
@@ -44,6 +44,14 @@ colang::Value py_index(const colang::Value& obj, const colang::Value& key);
 // Missing bounds are None.
 colang::Value py_slice(const colang::Value& obj, const colang::Value& start,
                        const colang::Value& stop, const colang::Value& step);
+// A dict subscript key: the str itself; KeyError for another hashable value,
+// TypeError for an unhashable one.
+const std::string& dict_key(const colang::Value& key);
+// Python index `i` of a sequence of length n with negative indices resolved
+// (may still be out of range).
+inline int64_t normalise_index(int64_t i, size_t n) {
+  return i < 0 ? i + static_cast<int64_t>(n) : i;
+}
 // `obj.name(args)`. Mutating methods (list.append, dict.update, ...) change
 // the shared container.
 colang::Value call_method(colang::Value& obj, std::string_view name, CallArgs& args);
