@@ -78,10 +78,14 @@ struct ActionRef {
   std::string uid;
 };
 
-// An event captured with `match X as $e`: `$e.name`, `$e.arguments.k`.
+// An event captured with `match X as $e`: `$e.name`, `$e.arguments.k`, and
+// for flow lifecycle events (FlowStarted/Finished/Failed) `$e.flow`, the flow
+// instance the event is about (flow_uid; empty for other events). Any other
+// attribute reads the argument of that name.
 struct EventValue {
   std::string name;
   std::shared_ptr<Dict> arguments;
+  std::string flow_uid;
 };
 
 class Value {

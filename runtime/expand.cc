@@ -635,15 +635,20 @@ class Expander {
   void start_and_match(const AndGroup& group, const std::string& return_var, SourceLoc loc) {
     SpecExpr waits;
     waits.type = group.size() == 1 ? SpecExpr::Type::kSpec : SpecExpr::Type::kAnd;
+    std::vector<std::pair<std::string, std::string>> copies;  // user ref <- temporary
     for (const auto& spec : group) {
       Spec wait_spec;
       if (spec.kind == SpecKind::kFlow || spec.kind == SpecKind::kAction) {
         if (!spec.members.empty()) {
           wait_spec = spec;  // `await X.Finished()`-style: a plain match
         } else {
+          // Start through a temporary ref; the user's `as $ref` is bound only
+          // after the wait succeeds, so branches that reuse a name do not
+          // overwrite each other's reference.
           Spec to_start = spec;
-          if (to_start.capture.empty()) to_start.capture = fresh("ref");
+          to_start.capture = fresh("ref");
           std::string ref = start_one(to_start, false);
+          if (!spec.capture.empty()) copies.emplace_back(spec.capture, ref);
           wait_spec = member_spec(ref, "Finished", spec.loc);
         }
       } else {
@@ -658,6 +663,7 @@ class Expander {
       }
     }
     match_group(waits, return_var, loc);
+    for (const auto& [user, tmp] : copies) assign(user, var(tmp), loc);
   }
 
   void await_group(const SpecExpr& e, const std::string& return_var, SourceLoc loc) {

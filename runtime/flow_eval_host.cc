@@ -20,11 +20,11 @@ Value FlowEvalHost::get_variable(std::string_view name) {
     return Value(std::move(system));
   }
   // Locals shadow globals unless the flow declared `global $name` (D.14).
-  if (flow_.context.contains(global_marker(name))) {
+  if (flow_.context->contains(global_marker(name))) {
     const Value* v = state_.globals.find(name);
     return v ? *v : Value();
   }
-  const Value* v = flow_.context.find(name);
+  const Value* v = flow_.context->find(name);
   return v ? *v : Value();
 }
 
@@ -48,11 +48,11 @@ Value FlowEvalHost::flow_attribute(const colang::FlowRef& ref, std::string_view 
   if (attr == "arguments") {
     Dict d;
     for (const auto& a : f->arguments)
-      if (const Value* v = f->context.find(a)) d.set(a, *v);
+      if (const Value* v = f->context->find(a)) d.set(a, *v);
     return Value(std::move(d));
   }
   // Any other attribute reads a flow variable (`$ref.result`).
-  const Value* v = f->context.find(attr);
+  const Value* v = f->context->find(attr);
   return v ? *v : Value();
 }
 
@@ -104,10 +104,10 @@ Value eval_in_flow(State& state, FlowState& flow, const colang::Expr& expr) {
 }
 
 void assign_variable(State& state, FlowState& flow, const std::string& name, Value v) {
-  if (flow.context.contains(global_marker(name)))
+  if (flow.context->contains(global_marker(name)))
     state.globals.set(name, std::move(v));
   else
-    flow.context.set(name, std::move(v));
+    flow.context->set(name, std::move(v));
 }
 
 }  // namespace rg::runtime::internal

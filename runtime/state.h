@@ -58,7 +58,9 @@ struct FlowState {
   std::map<std::string, std::string> head_fork_uids;  // fork id -> forking head uid
   std::map<std::string, FlowScope> scopes;
   std::vector<std::string> action_uids;
-  colang::Dict context;
+  // Flow variables. Shared (not copied) when a flow is started with
+  // `context=$self.context`, so both flows see the same variables.
+  std::shared_ptr<colang::Dict> context = std::make_shared<colang::Dict>();
   double priority = 1.0;
   std::vector<std::string> arguments;  // parameter names, then "$0", "$1", ...
   std::string parent_uid;
@@ -102,6 +104,8 @@ struct StateOptions {
   std::function<std::string()> now;
   // Receives `log` and `print` statements ("log"/"print", text); none: dropped.
   std::function<void(std::string_view kind, const std::string& text)> on_print;
+  // Debug trace of matching and conflict resolution (none: no cost).
+  std::function<void(const std::string& line)> trace;
 };
 
 class State {

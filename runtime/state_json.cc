@@ -56,7 +56,7 @@ json state_to_json(const State& s) {
                          {"head_fork_uids", f->head_fork_uids},
                          {"scopes", scopes},
                          {"action_uids", f->action_uids},
-                         {"context", to_json(f->context)},
+                         {"context", to_json(*f->context)},
                          {"priority", f->priority},
                          {"arguments", f->arguments},
                          {"parent_uid", f->parent_uid},
@@ -124,7 +124,7 @@ std::unique_ptr<State> state_from_json(const json& j, std::shared_ptr<const Flow
         f->scopes[name] = FlowScope{sc.at("flow_uids").get<std::vector<std::string>>(),
                                     sc.at("action_uids").get<std::vector<std::string>>()};
       f->action_uids = fj.at("action_uids").get<std::vector<std::string>>();
-      f->context = dict_from_json(fj.at("context"));
+      f->context = std::make_shared<colang::Dict>(dict_from_json(fj.at("context")));
       f->priority = fj.at("priority").get<double>();
       f->arguments = fj.at("arguments").get<std::vector<std::string>>();
       f->parent_uid = fj.at("parent_uid").get<std::string>();

@@ -120,7 +120,7 @@ class Machine {
     e.cls = Event::Class::kInternal;
     e.name = name;
     for (const auto& a : f.arguments)
-      if (const Value* v = f.context.find(a)) e.args->set(a, *v);
+      if (const Value* v = f.context->find(a)) e.args->set(a, *v);
     e.args->set("source_flow_instance_uid", f.uid);
     e.args->set("flow_id", f.flow_id);
     e.args->set("flow_instance_uid", f.uid);
@@ -140,7 +140,20 @@ class Machine {
     push(std::move(e));
   }
 
-  void emit(const Event& e) { s_.outgoing_events.push_back(to_umim(s_, e)); }
+  void emit(const Event& e) {
+    s_.outgoing_events.push_back(to_umim(s_, e));
+    trace("emit " + e.name);
+  }
+
+  void trace(const std::string& what) {
+    if (s_.options.trace) s_.options.trace(what);
+  }
+
+  static std::string scores_str(const std::vector<double>& v) {
+    std::string s = "[";
+    for (double d : v) s += colang::to_python_repr(Value(d)) + ",";
+    return s + "]";
+  }
 
   // ------------------------------------------------------------ flow instances
   FlowState& create_instance(const FlowConfig& config, const std::string& uid) {
@@ -161,7 +174,7 @@ class Machine {
     s_.live_flows.push_back(uid);
     s_.flow_id_states[config.id].push_back(uid);
     for (const auto& m : config.return_members)
-      ref.context.set(m.name, m.default_value ? eval_in_flow(s_, ref, *m.default_value) : Value());
+      ref.context->set(m.name, m.default_value ? eval_in_flow(s_, ref, *m.default_value) : Value());
     return ref;
   }
 
@@ -204,21 +217,22 @@ class Machine {
       if (act->is_bool()) f.activated = act->as_bool() ? std::max(f.activated, 1) : f.activated;
       else if (act->is_int()) f.activated = static_cast<int>(act->as_int());
     }
-    if (const Value* ctx = args.find("context"); ctx && ctx->is_dict())
-      for (const auto& [k, v] : ctx->as_dict()) f.context.set(k, v);
+    // `context=$self.context` shares the caller's variables (the same dict,
+    // as in the reference), e.g. for flows generated at run time.
+    if (const Value* ctx = args.find("context"); ctx && ctx->is_dict()) f.context = ctx->dict_ptr();
     for (const auto& [k, v] : args)
-      if (!is_system_argument(k)) f.context.set(k, v);
+      if (!is_system_argument(k)) f.context->set(k, v);
     for (size_t i = 0;; ++i) {
       const Value* v = args.find("$" + std::to_string(i));
       if (!v) break;
       if (i >= config.parameters.size())
         throw EvalError("ColangValueError",
                         "too many positional arguments for flow '" + f.flow_id + "'");
-      f.context.set(config.parameters[i].name, *v);
+      f.context->set(config.parameters[i].name, *v);
     }
     for (const auto& p : config.parameters) {
-      if (f.context.contains(p.name)) continue;
-      f.context.set(p.name,
+      if (f.context->contains(p.name)) continue;
+      f.context->set(p.name,
                     p.default_value ? eval_in_flow(s_, f, *p.default_value) : Value());
     }
   }
@@ -228,7 +242,7 @@ class Machine {
     e.cls = Event::Class::kInternal;
     e.name = "StartFlow";
     for (const auto& a : f.arguments)
-      if (const Value* v = f.context.find(a)) e.args->set(a, *v);
+      if (const Value* v = f.context->find(a)) e.args->set(a, *v);
     e.args->set("flow_id", f.flow_id);
     e.args->set("flow_instance_uid", "(" + f.flow_id + ")" + s_.new_uuid());
     e.args->set("flow_hierarchy_position", f.hierarchy_position);
@@ -301,7 +315,7 @@ class Machine {
     f.head_fork_uids.clear();
     f.status = FlowStatus::kFinished;
     Event done = flow_event("FlowFinished", f, scores);
-    if (const Value* rv = f.context.find("_return_value")) done.args->set("return_value", *rv);
+    if (const Value* rv = f.context->find("_return_value")) done.args->set("return_value", *rv);
     push(std::move(done));
     push_intent_logs(f, scores);
     if (deactivate) f.activated = 0;
@@ -340,7 +354,7 @@ class Machine {
   bool args_subset_of_flow(const Dict& args, const FlowState& f) {
     for (const auto& [k, v] : args) {
       if (is_system_argument(k)) continue;
-      const Value* fv = f.context.find(k);
+      const Value* fv = f.context->find(k);
       if (!fv || !(*fv == v)) return false;
     }
     return true;
@@ -357,7 +371,7 @@ class Machine {
       for (size_t i = 0; i < config.parameters.size() && same; ++i) {
         const Value* v = args.find(config.parameters[i].name);
         if (!v) v = args.find("$" + std::to_string(i));
-        const Value* current = f->context.find(config.parameters[i].name);
+        const Value* current = f->context->find(config.parameters[i].name);
         Value given = v ? *v : Value();
         if (!v && config.parameters[i].default_value) continue;  // default on both sides
         same = current ? *current == given : given.is_none();
@@ -517,6 +531,9 @@ class Machine {
         abort_flow(*f, h->matching_scores);
         continue;
       }
+      if (s_.options.trace)
+        trace("score " + e.name + " -> " + f->flow_id + "@" + std::to_string(h->position) + " = " +
+              std::to_string(score) + " chain " + scores_str(e.matching_scores));
       if (score > 0.0) {
         h->matching_scores = e.matching_scores;
         h->matching_scores.push_back(score);
@@ -711,6 +728,7 @@ class Machine {
           FlowEvalHost host(s_, f);
           for (const auto& arg : el.spec.args)
             a.start_event_arguments.set(arg.name, evaluate(*arg.value, host));
+          a.context = a.start_event_arguments;  // `$action.context.script` reads them
           std::string uid = a.uid;
           s_.actions.emplace(uid, std::move(a));
           f.action_uids.push_back(uid);
@@ -766,7 +784,10 @@ class Machine {
           std::vector<FlowHead*> arrived;
           for (const auto& uid : family) {
             FlowHead& x = f.heads.at(uid);
-            if (x.status == HeadStatus::kMerging && x.position == h->position) arrived.push_back(&x);
+            const Element* at = element_at(f, x);
+            if (x.status == HeadStatus::kMerging && at && at->kind == ElementKind::kMergeHeads &&
+                at->fork_id == el.fork_id)
+              arrived.push_back(&x);
           }
           FlowHead* picked = h;
           std::vector<FlowHead*> best;
@@ -807,7 +828,7 @@ class Machine {
           h->position += 1;
           break;
         case ElementKind::kReturn:
-          f.context.set("_return_value", el.expr ? eval_in_flow(s_, f, *el.expr) : Value());
+          f.context->set("_return_value", el.expr ? eval_in_flow(s_, f, *el.expr) : Value());
           h->position = end;
           break;
         case ElementKind::kAbort:
@@ -823,7 +844,7 @@ class Machine {
           h->position = c.labels.at(el.name);
           break;
         case ElementKind::kGlobal:
-          f.context.set("_global_" + el.name, Value());
+          f.context->set("_global_" + el.name, Value());
           if (!s_.globals.contains(el.name)) s_.globals.set(el.name, Value());
           h->position += 1;
           break;
@@ -885,7 +906,7 @@ class Machine {
 
   // ------------------------------------------------------------ conflicts
   void replace_action(FlowState& f, const std::string& from, const std::string& to) {
-    for (auto& [k, v] : f.context.entries())
+    for (auto& [k, v] : f.context->entries())
       if (v.kind() == Value::Kind::kActionRef && v.as_action_ref().uid == from)
         v = Value(colang::ActionRef{to});
     for (auto& uid : f.action_uids)
@@ -929,6 +950,9 @@ class Machine {
              head(group[ties])->matching_scores == head(group[0])->matching_scores)
         ++ties;
       size_t pick = std::min(ties - 1, static_cast<size_t>(s_.random() * static_cast<double>(ties)));
+      if (s_.options.trace)
+        for (const auto& r : group)
+          trace("actionable " + r.flow_uid + " " + scores_str(head(r)->matching_scores));
       HeadRef winner = group[pick];
       group.erase(group.begin() + static_cast<long>(pick));
 
