@@ -42,12 +42,12 @@ class Dict {
   // Inserts or overwrites, keeping the original position of an existing key.
   void set(std::string key, Value value);
   bool erase(std::string_view key);
-  size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
+  size_t size() const;
+  bool empty() const;
   const std::vector<Entry>& entries() const { return entries_; }
   std::vector<Entry>& entries() { return entries_; }
-  auto begin() const { return entries_.begin(); }
-  auto end() const { return entries_.end(); }
+  std::vector<Entry>::const_iterator begin() const;
+  std::vector<Entry>::const_iterator end() const;
 
  private:
   std::vector<Entry> entries_;
@@ -178,6 +178,12 @@ class Value {
                std::shared_ptr<const EventValue>>
       v_;
 };
+
+// Dict's inline members need the complete Value type (clang insists).
+inline size_t Dict::size() const { return entries_.size(); }
+inline bool Dict::empty() const { return entries_.empty(); }
+inline std::vector<Dict::Entry>::const_iterator Dict::begin() const { return entries_.begin(); }
+inline std::vector<Dict::Entry>::const_iterator Dict::end() const { return entries_.end(); }
 
 // Python `str(v)`: strings as-is, `None`, `True`, `1.5`, `10.0`, lists and
 // dicts in repr form (`['a', 1]`, `{'k': 'v'}`).

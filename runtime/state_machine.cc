@@ -302,7 +302,8 @@ class Machine {
     if (c.meta_bot_action) log("BotActionLog");
   }
 
-  void finish_flow(FlowState& f, const std::vector<double>& scores, bool deactivate = false) {
+  // Scores are taken by value: callers pass a head's scores and the head dies here.
+  void finish_flow(FlowState& f, std::vector<double> scores, bool deactivate = false) {
     if (!is_listening(f)) return;
     if (f.status == FlowStatus::kStarting) {
       // Parents wait for FlowStarted before anything else.
@@ -330,7 +331,7 @@ class Machine {
     }
   }
 
-  void abort_flow(FlowState& f, const std::vector<double>& scores, bool deactivate = false) {
+  void abort_flow(FlowState& f, std::vector<double> scores, bool deactivate = false) {
     if (!is_listening(f) && f.status != FlowStatus::kStopping) return;
     end_children(f, scores);
     stop_actions(f);

@@ -1,5 +1,6 @@
 #include "tests/conformance/colang2_cases.h"
 
+#include <cstdio>
 #include <exception>
 
 #include "colang/parse.h"
@@ -62,7 +63,7 @@ std::string describe(const std::vector<Dict>& events) {
 
 }  // namespace
 
-CaseResult run_colang2_case(const json& record) {
+CaseResult run_colang2_case(const json& record, bool trace) {
   CaseResult result;
   try {
     std::string source = record.at("colang_raw").get<std::string>();
@@ -76,7 +77,9 @@ CaseResult run_colang2_case(const json& record) {
       result.detail = "build error: " + built.diagnostics.front().render();
       return result;
     }
-    auto state = runtime::new_state(built.library);
+    runtime::StateOptions options;
+    if (trace) options.trace = [](const std::string& line) { std::fprintf(stderr, "  | %s\n", line.c_str()); };
+    auto state = runtime::new_state(built.library, options);
     std::vector<std::vector<Dict>> outputs;
     const json& steps = record.at("steps");
     for (size_t i = 0; i < steps.size(); ++i) {
@@ -88,6 +91,7 @@ CaseResult run_colang2_case(const json& record) {
         Value ev = resolve_refs(step["event"], outputs);
         event = ev.as_dict();
       }
+      if (trace) std::fprintf(stderr, "step %zu\n", i);
       std::vector<Dict> out = runtime::run_to_completion(*state, event);
       outputs.push_back(out);
       const json* expect = nullptr;

@@ -16,6 +16,6 @@ struct CaseResult {
 // One JSONL record: parse `colang_raw` bare (no standard library), start
 // `main`, feed each step's event and compare the outgoing events with
 // `expect` (exact count, order, top-level key subset, Python ==).
-CaseResult run_colang2_case(const nlohmann::json& record);
+CaseResult run_colang2_case(const nlohmann::json& record, bool trace = false);
 
 }  // namespace rg::conformance

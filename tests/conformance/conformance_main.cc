@@ -36,12 +36,15 @@ std::set<std::string> read_list(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string corpus, expect_fail;
+  std::string corpus, expect_fail, only;
+  bool trace = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--expect-fail" && i + 1 < argc) expect_fail = argv[++i];
+    else if (a == "--case" && i + 1 < argc) only = argv[++i];  // run ids containing this
+    else if (a == "--trace") trace = true;                      // matching trace on stderr
     else if (a == "-h" || a == "--help") {
-      std::cout << "usage: conformance CORPUS.jsonl [CONFORMANCE_DIR] [--expect-fail FILE]\n";
+      std::cout << "usage: conformance CORPUS.jsonl [CONFORMANCE_DIR] [--expect-fail FILE] [--case ID] [--trace]\n";
       return 0;
     } else if (corpus.empty()) corpus = a;
     // A second positional argument (the folder holding configs/) is for the
@@ -74,9 +77,10 @@ int main(int argc, char** argv) {
       continue;
     }
     std::string id = record.value("id", corpus + ":" + std::to_string(line_no));
+    if (!only.empty() && id.find(only) == std::string::npos) continue;
     CaseResult r;
     if (record.contains("steps") && record.contains("colang_raw")) {
-      r = rg::conformance::run_colang2_case(record);
+      r = rg::conformance::run_colang2_case(record, trace);
     } else {
       r.detail = "this corpus kind (Colang 1.0 / chat conversations with an LLM) is not "
                  "supported yet";
