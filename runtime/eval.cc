@@ -243,7 +243,13 @@ class Evaluator {
         const colang::EventValue& ev = obj.as_event();
         if (name == "name") return Value(ev.name);
         if (name == "arguments") return ev.arguments ? Value(ev.arguments) : Value(Dict{});
-        if (name == "flow" && !ev.flow_uid.empty()) return Value(colang::FlowRef{ev.flow_uid});
+        if (name == "flow") {
+          // Flow lifecycle events know their flow; one sent by hand from
+          // Colang does not, and reads as None (as in the reference).
+          if (!ev.flow_uid.empty()) return Value(colang::FlowRef{ev.flow_uid});
+          const Value* v = ev.arguments ? ev.arguments->find(name) : nullptr;
+          return v ? *v : Value();
+        }
         if (ev.arguments) {
           if (const Value* v = ev.arguments->find(name)) return *v;
         }
