@@ -116,7 +116,9 @@ class State {
   StateOptions options;
 
   std::map<std::string, std::unique_ptr<FlowState>> flow_states;
-  std::vector<std::string> live_flows;  // flows that may hold heads, creation order
+  // Flows that may hold heads, in creation order (FlowStates are owned by
+  // flow_states and never move).
+  std::vector<FlowState*> live_flows;
   std::unordered_map<std::string, std::vector<std::string>> flow_id_states;
   std::map<std::string, Action> actions;
   colang::Dict globals;

@@ -28,6 +28,12 @@ const std::array<std::string_view, 3> kHeadStatus = {"active", "inactive", "merg
 const std::array<std::string_view, 5> kActionStatus = {"initialized", "starting", "started",
                                                        "stopping", "finished"};
 
+std::vector<std::string> live_uids(const State& s) {
+  std::vector<std::string> out;
+  for (const FlowState* f : s.live_flows) out.push_back(f->uid);
+  return out;
+}
+
 json head_to_json(const FlowHead& h) {
   return json{{"uid", h.uid},
               {"position", h.position},
@@ -81,7 +87,7 @@ json state_to_json(const State& s) {
               {"rng_state", s.rng_state},
               {"seed", s.options.seed},
               {"globals", to_json(s.globals)},
-              {"live_flows", s.live_flows},
+              {"live_flows", live_uids(s)},
               {"flows", flows},
               {"actions", actions}};
 }
@@ -97,7 +103,6 @@ std::unique_ptr<State> state_from_json(const json& j, std::shared_ptr<const Flow
     s->uid_counter = j.at("uid_counter").get<uint64_t>();
     s->rng_state = j.at("rng_state").get<uint64_t>();
     s->globals = dict_from_json(j.at("globals"));
-    s->live_flows = j.at("live_flows").get<std::vector<std::string>>();
     for (const auto& fj : j.at("flows")) {
       auto f = std::make_unique<FlowState>();
       f->uid = fj.at("uid").get<std::string>();
@@ -135,6 +140,11 @@ std::unique_ptr<State> state_from_json(const json& j, std::shared_ptr<const Flow
       f->new_instance_started = fj.at("new_instance_started").get<bool>();
       s->flow_id_states[f->flow_id].push_back(f->uid);
       s->flow_states[f->uid] = std::move(f);
+    }
+    for (const auto& uid : j.at("live_flows").get<std::vector<std::string>>()) {
+      FlowState* f = s->flow(uid);
+      if (!f) throw std::invalid_argument("state JSON: 'live_flows' names unknown flow '" + uid + "'");
+      s->live_flows.push_back(f);
     }
     for (const auto& aj : j.at("actions")) {
       Action a;

@@ -20,12 +20,12 @@ using colang::List;
 using colang::Value;
 using namespace internal;
 
+// A head by its flow (FlowStates never move or die while the State lives)
+// and its uid (heads do die: merges and waits delete them).
 struct HeadRef {
-  std::string flow_uid;
+  FlowState* flow;
   std::string head_uid;
-  bool operator==(const HeadRef& o) const {
-    return flow_uid == o.flow_uid && head_uid == o.head_uid;
-  }
+  bool operator==(const HeadRef& o) const { return flow == o.flow && head_uid == o.head_uid; }
 };
 
 bool is_listening(const FlowState& f) {
@@ -76,7 +76,7 @@ class Machine {
       }
       std::vector<HeadRef> ready;
       for (const auto& r : actionable) {
-        FlowState* f = s_.flow(r.flow_uid);
+        FlowState* f = r.flow;
         FlowHead* h = head(r);
         if (f && h && h->status == HeadStatus::kActive && is_active(*f) && is_actionable(*f, *h))
           ready.push_back(r);
@@ -95,10 +95,8 @@ class Machine {
   }
 
   FlowHead* head(const HeadRef& r) {
-    FlowState* f = s_.flow(r.flow_uid);
-    if (!f) return nullptr;
-    auto it = f->heads.find(r.head_uid);
-    return it == f->heads.end() ? nullptr : &it->second;
+    auto it = r.flow->heads.find(r.head_uid);
+    return it == r.flow->heads.end() ? nullptr : &it->second;
   }
 
   const Element* element_at(const FlowState& f, const FlowHead& h) const {
@@ -171,16 +169,16 @@ class Machine {
       f->arguments.push_back("$" + std::to_string(i));
     FlowState& ref = *f;
     s_.flow_states[uid] = std::move(f);
-    s_.live_flows.push_back(uid);
+    s_.live_flows.push_back(&ref);
     s_.flow_id_states[config.id].push_back(uid);
     for (const auto& m : config.return_members)
       ref.context->set(m.name, m.default_value ? eval_in_flow(s_, ref, *m.default_value) : Value());
     return ref;
   }
 
-  void drop_from_live(const std::string& uid) {
-    if (uid == s_.main_flow_uid) return;
-    auto it = std::find(s_.live_flows.begin(), s_.live_flows.end(), uid);
+  void drop_from_live(FlowState& f) {
+    if (f.uid == s_.main_flow_uid) return;
+    auto it = std::find(s_.live_flows.begin(), s_.live_flows.end(), &f);
     if (it != s_.live_flows.end()) s_.live_flows.erase(it);
   }
 
@@ -323,7 +321,7 @@ class Machine {
     if (f.uid == s_.main_flow_uid) {
       reset_main(f);
     } else {
-      drop_from_live(f.uid);
+      drop_from_live(f);
       if (f.activated > 0 && !f.new_instance_started) {
         f.new_instance_started = true;
         push_front(restart_event(f, scores));
@@ -343,7 +341,7 @@ class Machine {
     if (f.uid == s_.main_flow_uid) {
       reset_main(f);
     } else {
-      drop_from_live(f.uid);
+      drop_from_live(f);
       if (f.activated > 0 && !f.new_instance_started) {
         f.new_instance_started = true;
         push_front(restart_event(f, scores));
@@ -449,9 +447,8 @@ class Machine {
     };
     std::vector<Cand> out;
     bool finished = e.name == "FlowFinished", failed = e.name == "FlowFailed";
-    for (const auto& uid : s_.live_flows) {
-      FlowState* f = s_.flow(uid);
-      if (!f || !is_listening(*f)) continue;
+    for (FlowState* f : s_.live_flows) {
+      if (!is_listening(*f)) continue;
       for (auto& [hu, h] : f->heads) {
         if (h.status == HeadStatus::kInactive) continue;
         std::string name = waiting_event_name(*f, h);
@@ -459,7 +456,7 @@ class Machine {
         bool ok = name == e.name ||
                   (finished && (name == "FlowStarted" || name == "FlowFailed")) ||
                   (failed && (name == "FlowStarted" || name == "FlowFinished"));
-        if (ok) out.push_back({{uid, hu}, f->config->loop_priority, &f->hierarchy_position});
+        if (ok) out.push_back({{f, hu}, f->config->loop_priority, &f->hierarchy_position});
       }
     }
     std::stable_sort(out.begin(), out.end(), [](const Cand& a, const Cand& b) {
@@ -505,8 +502,8 @@ class Machine {
 
   std::vector<HeadRef> process_event(Event& e) {
     std::set<std::string> loops;
-    for (const auto& uid : s_.live_flows)
-      if (const FlowState* f = s_.flow(uid); f && is_listening(*f)) loops.insert(f->loop_id);
+    for (const FlowState* f : s_.live_flows)
+      if (is_listening(*f)) loops.insert(f->loop_id);
 
     if (e.name == "ContextUpdate")
       if (const Value* data = e.args->find("data"); data && data->is_dict())
@@ -519,7 +516,7 @@ class Machine {
     std::set<std::string> handled;
     bool all_loops = false;
     for (const auto& r : candidates(e)) {
-      FlowState* f = s_.flow(r.flow_uid);
+      FlowState* f = r.flow;
       FlowHead* h = head(r);
       if (!f || !h || !is_listening(*f)) continue;
       const Element* el = element_at(*f, *h);
@@ -595,7 +592,7 @@ class Machine {
     if (e.cls == Event::Class::kAction && !e.action_uid.empty()) update_action(e);
 
     for (const auto& r : failing) {
-      FlowState* f = s_.flow(r.flow_uid);
+      FlowState* f = r.flow;
       FlowHead* h = head(r);
       if (!f || !h || !is_listening(*f)) continue;
       if (!h->catch_labels.empty()) {
@@ -625,7 +622,7 @@ class Machine {
   std::vector<HeadRef> advance(const std::vector<HeadRef>& heads) {
     std::vector<HeadRef> actionable;
     for (const auto& r : heads) {
-      FlowState* f = s_.flow(r.flow_uid);
+      FlowState* f = r.flow;
       FlowHead* h = head(r);
       if (!f || !h || h->status == HeadStatus::kInactive) continue;
       if (!is_listening(*f) && f->status != FlowStatus::kStopping) continue;
@@ -765,7 +762,7 @@ class Machine {
             nh.scope_uids = parent.scope_uids;
             nh.catch_labels = parent.catch_labels;
             nh.fork_parent = parent.uid;
-            new_heads.push_back({f.uid, nh.uid});
+            new_heads.push_back({&f, nh.uid});
             f.heads.emplace(nh.uid, std::move(nh));
           }
           return new_heads;
@@ -810,7 +807,7 @@ class Machine {
           parent.scope_uids = picked->scope_uids;
           for (const auto& uid : family) f.heads.erase(uid);
           f.head_fork_uids.erase(el.fork_id);
-          new_heads.push_back({f.uid, parent_uid});
+          new_heads.push_back({&f, parent_uid});
           return new_heads;
         }
         case ElementKind::kWaitForHeads: {
@@ -930,7 +927,7 @@ class Machine {
     std::vector<std::string> loop_order;
     std::map<std::string, std::vector<HeadRef>> groups;
     for (const auto& r : heads) {
-      const FlowState* f = s_.flow(r.flow_uid);
+      const FlowState* f = r.flow;
       if (!groups.count(f->loop_id)) loop_order.push_back(f->loop_id);
       groups[f->loop_id].push_back(r);
     }
@@ -953,11 +950,11 @@ class Machine {
       size_t pick = std::min(ties - 1, static_cast<size_t>(s_.random() * static_cast<double>(ties)));
       if (s_.options.trace)
         for (const auto& r : group)
-          trace("actionable " + r.flow_uid + " " + scores_str(head(r)->matching_scores));
+          trace("actionable " + r.flow->uid + " " + scores_str(head(r)->matching_scores));
       HeadRef winner = group[pick];
       group.erase(group.begin() + static_cast<long>(pick));
 
-      FlowState* wf = s_.flow(winner.flow_uid);
+      FlowState* wf = winner.flow;
       FlowHead* wh = head(winner);
       Event wev;
       try {
@@ -972,7 +969,7 @@ class Machine {
       winners.push_back(winner);
 
       for (const auto& r : group) {
-        FlowState* f = s_.flow(r.flow_uid);
+        FlowState* f = r.flow;
         FlowHead* h = head(r);
         if (!f || !h || !is_listening(*f)) continue;
         Event ev;
@@ -1025,7 +1022,7 @@ std::unique_ptr<State> new_state(std::shared_ptr<const FlowLibrary> library, Sta
   f->heads.emplace(h.uid, std::move(h));
   for (const auto& p : main->parameters) f->arguments.push_back(p.name);
   state->main_flow_uid = f->uid;
-  state->live_flows.push_back(f->uid);
+  state->live_flows.push_back(f.get());
   state->flow_id_states["main"].push_back(f->uid);
   state->flow_states[f->uid] = std::move(f);
   return state;
