@@ -41,7 +41,8 @@ json head_to_json(const FlowHead& h) {
               {"matching_scores", h.matching_scores},
               {"scope_uids", h.scope_uids},
               {"catch_labels", h.catch_labels},
-              {"fork_parent", h.fork_parent}};
+              {"fork_parent", h.fork_parent},
+              {"merge_order", h.merge_order}};
 }
 
 }  // namespace
@@ -122,6 +123,7 @@ std::unique_ptr<State> state_from_json(const json& j, std::shared_ptr<const Flow
         h.scope_uids = hj.at("scope_uids").get<std::vector<std::string>>();
         h.catch_labels = hj.at("catch_labels").get<std::vector<std::string>>();
         h.fork_parent = hj.at("fork_parent").get<std::string>();
+        h.merge_order = hj.at("merge_order").get<uint64_t>();
         f->heads.emplace(h.uid, std::move(h));
       }
       f->head_fork_uids = fj.at("head_fork_uids").get<std::map<std::string, std::string>>();

@@ -775,6 +775,7 @@ class Machine {
           }
           if (h->status != HeadStatus::kMerging) {
             h->status = HeadStatus::kMerging;  // merges wait for an empty queue
+            h->merge_order = ++s_.uid_counter;
             return new_heads;
           }
           std::string parent_uid = fork->second;
@@ -787,18 +788,12 @@ class Machine {
                 at->fork_id == el.fork_id)
               arrived.push_back(&x);
           }
+          // The head that arrived last continues. Spec B.7 says "best-scored";
+          // the reference corpus (test_when_else_deep_hierarchy_case_match)
+          // shows the later arrival winning even against a better score.
           FlowHead* picked = h;
-          std::vector<FlowHead*> best;
-          for (FlowHead* x : arrived) {
-            if (best.empty() || scores_greater(x->matching_scores, best[0]->matching_scores)) {
-              best = {x};
-            } else if (!scores_greater(best[0]->matching_scores, x->matching_scores)) {
-              best.push_back(x);
-            }
-          }
-          if (!best.empty())
-            picked = best[std::min(best.size() - 1,
-                                   static_cast<size_t>(s_.random() * static_cast<double>(best.size())))];
+          for (FlowHead* x : arrived)
+            if (x->merge_order > picked->merge_order) picked = x;
           FlowHead& parent = f.heads.at(parent_uid);
           parent.position = picked->position;
           parent.status = HeadStatus::kActive;
