@@ -30,6 +30,8 @@ using internal::TextOrigin;
 // One line-end convention ('\n') for the lexer, the line counter and the
 // diagnostics alike.
 std::string normalize_line_ends(std::string_view text) {
+  // A UTF-8 byte order mark is no part of the text.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
@@ -110,7 +112,7 @@ struct Pipeline {
         source(&lexer, sink, expression_mode),
         tokens(&source),
         parser(&tokens),
-        listener(sink) {
+        listener(sink, &source) {
     lexer.removeErrorListeners();
     parser.removeErrorListeners();
     parser.addErrorListener(&listener);

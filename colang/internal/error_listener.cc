@@ -5,6 +5,7 @@
 #include <set>
 
 #include "ColangLexer.h"
+#include "colang/internal/indent_token_source.h"
 
 namespace rg::colang::internal {
 
@@ -147,8 +148,20 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::To
       ++i;
     }
   }
-  sink_->fatal("syntax", static_cast<int>(line), static_cast<int>(column) + 1, message,
-               token_display_text(offending));
+  // Inside a bracket opened on an earlier line, say so: the usual cause is a
+  // bracket that was never closed.
+  if (source_ != nullptr) {
+    std::string note = source_->open_bracket_note();
+    size_t on_line = note.rfind("line ");
+    if (!note.empty() && on_line != std::string::npos &&
+        std::stoi(note.substr(on_line + 5)) < static_cast<int>(line)) {
+      message += " (inside the " + note + ")";
+    }
+  }
+  // "near 'end of line'" would only repeat the message.
+  std::string near;
+  if (type != antlr4::Token::EOF && type != L::NEWLINE) near = token_display_text(offending);
+  sink_->fatal("syntax", static_cast<int>(line), static_cast<int>(column) + 1, message, near);
 }
 
 }  // namespace rg::colang::internal

@@ -16,6 +16,8 @@
 
 namespace rg::colang::internal {
 
+class IndentTokenSource;
+
 // Thrown to unwind the ANTLR parser after the first fatal error. Carries
 // nothing: the diagnostic is already in the sink.
 struct ParseAbort {};
@@ -49,13 +51,15 @@ class DiagSink {
 // Diagnostic worded for people, then aborts the parse.
 class SyntaxErrorListener : public antlr4::BaseErrorListener {
  public:
-  explicit SyntaxErrorListener(DiagSink* sink) : sink_(sink) {}
+  explicit SyntaxErrorListener(DiagSink* sink, const IndentTokenSource* source = nullptr)
+      : sink_(sink), source_(source) {}
 
   void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t line,
                    size_t column, const std::string& msg, std::exception_ptr e) override;
 
  private:
   DiagSink* sink_;
+  const IndentTokenSource* source_;
 };
 
 // "a name", "end of line", "'('", ... for a token type of ColangLexer.

@@ -257,8 +257,14 @@ void IndentTokenSource::check_nesting(const antlr4::Token* tok) {
   size_t t = tok->getType();
   if (is_open_bracket(t)) {
     ++depth_;
+    open_brackets_.push_back(
+        {static_cast<int>(tok->getLine()), static_cast<int>(tok->getCharPositionInLine()) + 1,
+         tok->getText()});
   } else if (is_close_bracket(t)) {
-    if (depth_ > 0) --depth_;
+    if (depth_ > 0) {
+      --depth_;
+      open_brackets_.pop_back();
+    }
   } else if (t == L::POW) {
     ++pow_count_;
   }
@@ -274,7 +280,18 @@ void IndentTokenSource::check_nesting(const antlr4::Token* tok) {
   }
 }
 
+std::string IndentTokenSource::open_bracket_note() const {
+  if (open_brackets_.empty()) return "";
+  const OpenBracket& b = open_brackets_.back();
+  return "'" + b.text + "' opened on line " + std::to_string(b.line);
+}
+
 void IndentTokenSource::finish(const antlr4::Token* eof) {
+  if (!open_brackets_.empty()) {
+    // Report the bracket, not the end of the file where it is noticed.
+    const OpenBracket& b = open_brackets_.back();
+    sink_->fatal("syntax", b.line, b.column, "'" + b.text + "' is never closed", b.text);
+  }
   if (expression_mode_) return;
   if (pending_newline_ != nullptr) {
     out_.push_back(std::move(pending_newline_));

@@ -49,6 +49,10 @@ class IndentTokenSource : public antlr4::TokenSource {
     return lexer_->getTokenFactory();
   }
 
+  // The innermost bracket still open at the point the lexer has reached, as
+  // "'(' opened on line N", for syntax errors deep inside one; "" if none.
+  std::string open_bracket_note() const;
+
   // True once a `# meta: exclude from llm` line was seen.
   bool exclude_from_llm() const { return exclude_from_llm_; }
 
@@ -77,7 +81,13 @@ class IndentTokenSource : public antlr4::TokenSource {
   bool at_line_start_ = true;
   bool line_has_tokens_ = false;  // the current logical line produced tokens
   std::unique_ptr<antlr4::Token> pending_newline_;
-  int depth_ = 0;        // open brackets
+  struct OpenBracket {
+    int line;
+    int column;
+    std::string text;
+  };
+  std::vector<OpenBracket> open_brackets_;
+  int depth_ = 0;        // open brackets (open_brackets_.size())
   int pow_count_ = 0;    // `**` on the current logical line
   int prefix_run_ = 0;   // consecutive prefix operators
   // The last token handed on, for "never closed" messages.
