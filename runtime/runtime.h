@@ -28,4 +28,9 @@ colang::Dict start_flow_event(const std::string& flow_id, bool activated = false
 // in emission order (also left in state.outgoing_events).
 const std::vector<colang::Dict>& run_to_completion(State& state, const colang::Dict& event);
 
+// Whether some flow is waiting right now for an event like `event` (a UMIM
+// dict): the state machine's matching, without changing the state. Used by
+// the CheckForActiveEventMatchAction system action.
+bool has_active_match(State& state, const colang::Dict& event);
+
 }  // namespace rg::runtime

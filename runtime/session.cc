@@ -32,9 +32,27 @@ void Session::reset() {
   state_ = new_state(library_, so);
 }
 
+std::string_view Session::local_action_name(const Dict& event) const {
+  if (!options_.actions) return {};
+  const Value* type = event.find("type");
+  if (!type || !type->is_str()) return {};
+  std::string_view t = type->as_str();
+  if (t.size() <= 11 || t.substr(0, 5) != "Start" || t.substr(t.size() - 6) != "Action") return {};
+  std::string_view name = t.substr(5);
+  return options_.actions->handles(name) ? name : std::string_view();
+}
+
 std::vector<Dict> Session::process(std::vector<Dict> events) {
+  // A main that is waiting (new, or finished since) is (re)started first,
+  // with the @active flows (B.10; main never restarts by itself, D.22).
+  std::deque<Dict> queue;
+  if (const FlowState* main = state_->flow(state_->main_flow_uid);
+      main && main->status == FlowStatus::kWaiting) {
+    for (const auto& id : library_->active_flow_ids()) queue.push_back(start_flow_event(id, true));
+    queue.push_back(start_flow_event("main"));
+  }
   // Outgoing events are fed back in, so flows see their own actions (B.10).
-  std::deque<Dict> queue(events.begin(), events.end());
+  for (auto& e : events) queue.push_back(std::move(e));
   std::vector<Dict> out;
   size_t budget = 100000;
   while (!queue.empty()) {
@@ -45,8 +63,33 @@ std::vector<Dict> Session::process(std::vector<Dict> events) {
     std::vector<Dict> produced = run_to_completion(*state_, e);
     for (auto& o : produced) {
       if (options_.on_event) options_.on_event("out", o);
-      out.push_back(o);
+      std::string_view action = local_action_name(o);
+      if (action.empty()) {
+        out.push_back(o);
+        queue.push_back(std::move(o));
+        continue;
+      }
+      // A local action: run it now and answer with its Finished event.
+      ActionContext context{*state_, *library_};
+      Dict arguments;
+      for (const auto& [k, v] : o)
+        if (k != "type" && k != "uid" && k != "event_created_at" && k != "source_uid" &&
+            k != "action_uid")
+          arguments.set(k, v);
+      ActionOutcome outcome = options_.actions->run(action, arguments, context);
+      Dict finished;
+      finished.set("type", std::string(action) + "Finished");
+      if (const Value* uid = o.find("action_uid")) finished.set("action_uid", *uid);
+      finished.set("action_name", std::string(action));
+      finished.set("status", "success");
+      finished.set("is_success", true);
+      finished.set("return_value", std::move(outcome.return_value));
+      colang::List events;
+      for (const auto& ev : outcome.events) events.emplace_back(ev);
+      finished.set("events", Value(std::move(events)));
       queue.push_back(std::move(o));
+      queue.push_back(std::move(finished));
+      for (auto& ev : outcome.events) queue.push_back(std::move(ev));
     }
   }
   return out;
@@ -55,10 +98,16 @@ std::vector<Dict> Session::process(std::vector<Dict> events) {
 namespace {
 std::vector<std::string> answer_utterances(Session& session, std::vector<Dict> pending) {
   std::vector<std::string> scripts;
-  for (int round = 0; !pending.empty(); ++round) {
+  for (int round = 0; round == 0 || !pending.empty(); ++round) {
     if (round == kMaxRounds)
       throw std::runtime_error("the bot keeps talking: more than 1000 rounds in one turn");
-    std::vector<Dict> out = session.process(std::move(pending));
+    std::vector<Dict> out;
+    try {
+      out = session.process(std::move(pending));
+    } catch (ActionError& e) {
+      e.utterances_before = scripts;
+      throw;
+    }
     pending.clear();
     for (const auto& o : out) {
       const Value* type = o.find("type");
@@ -84,10 +133,8 @@ std::vector<std::string> answer_utterances(Session& session, std::vector<Dict> p
 }  // namespace
 
 std::vector<std::string> Session::start() {
-  std::vector<Dict> events;
-  for (const auto& id : library_->active_flow_ids()) events.push_back(start_flow_event(id, true));
-  events.push_back(start_flow_event("main"));
-  return answer_utterances(*this, std::move(events));
+  // process() starts the waiting main and the @active flows.
+  return answer_utterances(*this, {});
 }
 
 std::vector<std::string> Session::user_said(std::string_view text) {

@@ -1031,6 +1031,27 @@ Dict start_flow_event(const std::string& flow_id, bool activated) {
   return d;
 }
 
+bool has_active_match(State& state, const Dict& event) {
+  Event probe = from_umim(event);
+  for (FlowState* f : state.live_flows) {
+    if (!is_listening(*f)) continue;
+    for (const auto& [uid, h] : f->heads) {
+      if (h.status == HeadStatus::kInactive || h.position >= static_cast<int>(f->config->elements.size()))
+        continue;
+      const Element& el = f->config->elements[h.position];
+      if (el.kind != ElementKind::kMatch || el.internal_match) continue;
+      Event copy = probe;
+      copy.args = std::make_shared<Dict>(*probe.args);
+      try {
+        if (matching_score(state, *f, h, copy) > 0.0) return true;
+      } catch (const EvalError&) {
+        // A pattern that cannot be evaluated does not match.
+      }
+    }
+  }
+  return false;
+}
+
 const std::vector<Dict>& run_to_completion(State& state, const Dict& event) {
   Machine(state).run(from_umim(event));
   return state.outgoing_events;

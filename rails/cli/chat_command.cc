@@ -18,6 +18,8 @@
 #include "colang/value_json.h"
 #include "rails/cli/colang_loader.h"
 #include "runtime/flow_library.h"
+#include "rails/actions/llm_actions.h"
+#include "rails/actions/system_actions.h"
 #include "runtime/session.h"
 
 namespace rg::cli {
@@ -160,6 +162,12 @@ class Chat {
     session_options.on_event = [this](std::string_view direction, const colang::Dict& event) {
       on_event(direction, event);
     };
+    // System actions run here; LLM actions go to the configured model, of
+    // which there is none yet: they fail with "no LLM configured for task X".
+    auto actions = std::make_shared<rails::ActionRegistry>();
+    rails::register_system_actions(*actions);
+    rails::register_llm_actions(*actions, std::make_shared<llm::NoLlmConfigured>());
+    session_options.actions = std::move(actions);
     session_ = std::make_unique<runtime::Session>(std::move(library), std::move(session_options));
   }
 
@@ -185,6 +193,10 @@ class Chat {
     try {
       fn();
       return true;
+    } catch (const runtime::ActionError& e) {
+      print_bot(e.utterances_before);
+      std::cerr << "error: " << e.what() << "\n";
+      return false;
     } catch (const std::exception& e) {
       std::cout.flush();
       std::cerr << "error: " << e.what() << "\n";
