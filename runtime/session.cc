@@ -30,6 +30,7 @@ void Session::reset() {
   StateOptions so;
   so.seed = options_.seed;
   state_ = new_state(library_, so);
+  state_->system_config = options_.system_config;
 }
 
 std::string_view Session::local_action_name(const Dict& event) const {

@@ -67,6 +67,8 @@ struct SessionOptions {
   // is_success, ...); it is not returned to the caller. None: every action
   // except the utterances answered by user_said() goes to the caller.
   std::shared_ptr<ActionExecutor> actions;
+  // What `$system.config` reads in flows (the rails config as a dict).
+  colang::Value system_config;
 };
 
 struct FlowSummary {
@@ -98,6 +100,7 @@ class Session {
   std::vector<FlowSummary> flows() const;  // every flow instance in the state
   std::string state_json() const;          // the whole state, serialised
   void reset();                            // a fresh state; call start() again
+  State& state() { return *state_; }       // for hosts that seed variables
 
  private:
   // The action name of a `Start<X>Action` the executor handles ("" if none).

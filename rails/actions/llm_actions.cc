@@ -142,8 +142,7 @@ void register_llm_actions(ActionRegistry& registry, std::shared_ptr<llm::LlmClie
     std::string prompt = "Name the intent of the user's last action as a short phrase.\n"
                          "user action: " + action + "\nuser intent:";
     std::string text = complete(*llm, "generate_user_intent_from_user_action", prompt, params);
-    return ActionOutcome{Value(parse_user_intent("user intent: " + first_non_empty_line(text))),
-                         {}};
+    return ActionOutcome{Value(parse_user_intent(text)), {}};
   });
   registry.add("GenerateValueAction", [llm](const colang::Dict& args,
                                             const runtime::ActionContext&) {

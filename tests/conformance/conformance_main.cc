@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/conformance/colang2_cases.h"
+#include "tests/conformance/colang2_chat_cases.h"
 
 using rg::conformance::CaseResult;
 
@@ -36,7 +37,7 @@ std::set<std::string> read_list(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string corpus, expect_fail, only;
+  std::string corpus, expect_fail, only, conformance_dir;
   bool trace = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
       std::cout << "usage: conformance CORPUS.jsonl [CONFORMANCE_DIR] [--expect-fail FILE] [--case ID] [--trace]\n";
       return 0;
     } else if (corpus.empty()) corpus = a;
+    else if (conformance_dir.empty()) conformance_dir = a;
     // A second positional argument (the folder holding configs/) is for the
     // Colang 1.0 and chat corpora.
   }
@@ -81,9 +83,14 @@ int main(int argc, char** argv) {
     CaseResult r;
     if (record.contains("steps") && record.contains("colang_raw")) {
       r = rg::conformance::run_colang2_case(record, trace);
+    } else if (record.contains("turns") && record.value("source", "").find("v2_x") != std::string::npos) {
+      if (conformance_dir.empty()) {
+        std::cerr << "conformance: the chat corpus needs CONFORMANCE_DIR (the folder with configs/)\n";
+        return 2;
+      }
+      r = rg::conformance::run_colang2_chat_case(record, conformance_dir);
     } else {
-      r.detail = "this corpus kind (Colang 1.0 / chat conversations with an LLM) is not "
-                 "supported yet";
+      r.detail = "Colang 1.0 conversations are not supported yet (issue 3)";
     }
     if (r.passed) {
       ++passed;

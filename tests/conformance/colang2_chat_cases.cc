@@ -1,0 +1,229 @@
+#include "tests/conformance/colang2_chat_cases.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <yaml-cpp/yaml.h>
+
+#include "colang/value_json.h"
+#include "llm/llm_client.h"
+#include "rails/actions/llm_actions.h"
+#include "rails/actions/system_actions.h"
+#include "rails/cli/colang_loader.h"
+#include "runtime/session.h"
+#include "runtime/eval.h"
+#include "runtime/state.h"
+
+namespace rg::conformance {
+
+namespace fs = std::filesystem;
+using colang::Dict;
+using colang::Value;
+using json = nlohmann::json;
+
+namespace {
+
+// The reference test suite's FakeLLM: completions strictly in order, one per
+// call, whatever the task; running out is an error.
+class FakeLlm final : public llm::LlmClient {
+ public:
+  explicit FakeLlm(std::vector<std::string> responses) : responses_(std::move(responses)) {}
+  llm::Result<llm::Completion> complete(std::string_view, std::string_view,
+                                        const llm::LlmParams&) override {
+    if (next_ >= responses_.size())
+      return llm::Error{llm::ErrorCode::kProvider,
+                        "no responses left for LLM call number " + std::to_string(next_ + 1) +
+                            " in the fake LLM",
+                        "fake"};
+    return llm::Completion{responses_[next_++], 0, 0};
+  }
+
+ private:
+  std::vector<std::string> responses_;
+  size_t next_ = 0;
+};
+
+// YAML -> Value with YAML 1.1 scalars as Python's yaml.safe_load reads them.
+Value yaml_to_value(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: {
+      Dict d;
+      for (const auto& kv : n) d.set(kv.first.as<std::string>(), yaml_to_value(kv.second));
+      return Value(std::move(d));
+    }
+    case YAML::NodeType::Sequence: {
+      colang::List l;
+      for (const auto& x : n) l.push_back(yaml_to_value(x));
+      return Value(std::move(l));
+    }
+    case YAML::NodeType::Scalar: {
+      std::string s = n.Scalar();
+      if (n.Tag() == "!") return Value(s);  // quoted
+      if (s == "true" || s == "True" || s == "TRUE") return Value(true);
+      if (s == "false" || s == "False" || s == "FALSE") return Value(false);
+      if (s == "~" || s == "null" || s == "Null" || s.empty()) return Value();
+      try {
+        size_t used = 0;
+        long long i = std::stoll(s, &used);
+        if (used == s.size()) return Value(static_cast<int64_t>(i));
+        double d = std::stod(s, &used);
+        if (used == s.size()) return Value(d);
+      } catch (const std::exception&) {
+      }
+      return Value(s);
+    }
+    default:
+      return Value();
+  }
+}
+
+std::string join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (size_t i = 0; i < lines.size(); ++i) out += (i ? "\n" : "") + lines[i];
+  return out;
+}
+
+std::string describe_loader_errors(const cli::LoadedColang& loaded) {
+  for (const auto& d : loaded.diagnostics)
+    if (d.severity == colang::Diagnostic::Severity::kError) return d.render();
+  return "?";
+}
+
+}  // namespace
+
+CaseResult run_colang2_chat_case(const json& record, const std::string& conformance_dir) {
+  CaseResult result;
+  fs::path scratch;
+  try {
+    const fs::path base(conformance_dir);
+    std::map<std::string, std::string> path_map;
+    if (record.contains("path_map") && record["path_map"].is_object())
+      for (auto it = record["path_map"].begin(); it != record["path_map"].end(); ++it)
+        path_map[it.key()] = it.value().get<std::string>();
+
+    cli::LoaderOptions options = cli::loader_options_from_env();
+    if (record.contains("colang_path_dirs"))
+      for (const auto& d : record["colang_path_dirs"]) {
+        std::string p = d.get<std::string>();
+        if (path_map.count(p)) p = path_map[p];
+        options.search_path.push_back(base / p);
+      }
+
+    fs::path root;
+    std::string yaml_text;
+    if (record.contains("config_dir") && record["config_dir"].is_string()) {
+      root = base / record["config_dir"].get<std::string>();
+      for (const char* name : {"config.yml", "config.yaml"})
+        if (fs::exists(root / name)) {
+          std::ifstream in(root / name);
+          yaml_text.assign(std::istreambuf_iterator<char>(in), {});
+        }
+    } else {
+      char tmpl[] = "/tmp/rg-conformance-XXXXXX";
+      if (!mkdtemp(tmpl)) throw std::runtime_error("cannot create a scratch folder");
+      scratch = root = tmpl;
+      std::ofstream(root / "main.co") << record.at("colang_raw").get<std::string>();
+      if (record.contains("yaml") && record["yaml"].is_string()) {
+        yaml_text = record["yaml"].get<std::string>();
+        std::ofstream(root / "config.yml") << yaml_text;
+      }
+    }
+    cli::LoadedColang loaded = cli::load_config_dir(root, options);
+    if (!loaded.ok()) throw std::runtime_error("load: " + describe_loader_errors(loaded));
+    std::vector<colang::File> files = loaded.files;
+    // YAML import_paths (other_imports), mapped onto the copied folders.
+    if (record.contains("other_imports") && record["other_imports"].is_object())
+      for (auto it = record["other_imports"].begin(); it != record["other_imports"].end(); ++it) {
+        std::string p = it.value().get<std::string>();
+        if (path_map.count(p)) p = path_map[p];
+        cli::LoadedColang extra = cli::load_config_dir(base / p, options);
+        if (!extra.ok()) throw std::runtime_error("load: " + describe_loader_errors(extra));
+        std::set<std::string> have;
+        for (const auto& f : files) have.insert(f.path);
+        for (auto& f : extra.files)
+          if (!have.count(f.path)) files.push_back(std::move(f));
+      }
+    if (!scratch.empty()) fs::remove_all(scratch), scratch.clear();
+
+    auto built = runtime::FlowLibrary::build(files);
+    if (!built.library) throw std::runtime_error("build: " + built.diagnostics.front().render());
+
+    std::vector<std::string> completions;
+    for (const auto& c : record.value("llm_completions", json::array()))
+      completions.push_back(c.get<std::string>());
+    auto registry = std::make_shared<rails::ActionRegistry>();
+    rails::register_system_actions(*registry);
+    rails::register_llm_actions(*registry, std::make_shared<FakeLlm>(completions));
+    if (record.contains("custom_actions"))
+      for (const auto& a : record["custom_actions"]) {
+        Value returns = colang::from_json(a.at("returns"));
+        registry->add(a.at("name").get<std::string>(),
+                      [returns](const Dict&, const runtime::ActionContext&) {
+                        return runtime::ActionOutcome{returns, {}};
+                      });
+      }
+    // The Python test action of with_custom_action_v2_x: param + context["value"].
+    registry->add("CustomTestAction", [](const Dict& args, const runtime::ActionContext& ctx) {
+      const Value* param = args.find("param");
+      const Value* value = ctx.state.globals.find("value");
+      if (!param || !value) throw runtime::ActionError("CustomTestAction: needs param and $value");
+      return runtime::ActionOutcome{runtime::py::binary("+", *param, *value), {}};
+    });
+
+    runtime::SessionOptions session_options;
+    session_options.actions = registry;
+    if (!yaml_text.empty()) {
+      YAML::Node node = YAML::Load(yaml_text);
+      if (node.IsMap()) session_options.system_config = yaml_to_value(node);
+    }
+    runtime::Session session(built.library, session_options);
+    session.start();  // TestChat discards what starting produces
+    if (record.contains("main_flow_context") && record["main_flow_context"].is_object()) {
+      runtime::State& state = session.state();
+      runtime::FlowState* main = state.flow(state.main_flow_uid);
+      for (auto it = record["main_flow_context"].begin(); it != record["main_flow_context"].end(); ++it)
+        main->context->set(it.key(), colang::from_json(it.value()));
+    }
+    size_t turn_no = 0;
+    for (const auto& turn : record.at("turns")) {
+      ++turn_no;
+      std::vector<std::string> said;
+      if (turn.contains("user")) {
+        if (turn["user"].is_array()) {
+          std::vector<Dict> events;
+          for (const auto& u : turn["user"]) {
+            Dict e;
+            e.set("type", "UtteranceUserActionFinished");
+            e.set("final_transcript", u.get<std::string>());
+            events.push_back(std::move(e));
+          }
+          for (auto& e : events) {
+            auto part = session.user_said(e.find("final_transcript")->as_str());
+            said.insert(said.end(), part.begin(), part.end());
+          }
+        } else {
+          said = session.user_said(turn["user"].get<std::string>());
+        }
+      }
+      if (!turn.contains("bot")) continue;
+      std::string got = join(said), want = turn["bot"].get<std::string>();
+      if (got != want) {
+        result.detail = "turn " + std::to_string(turn_no) + ": expected \"" + want + "\", got \"" +
+                        got + "\"";
+        return result;
+      }
+    }
+    result.passed = true;
+  } catch (const runtime::ActionError& e) {
+    result.detail = std::string("action failed: ") + e.what();
+  } catch (const std::exception& e) {
+    result.detail = std::string("exception: ") + e.what();
+  }
+  if (!scratch.empty()) fs::remove_all(scratch);
+  return result;
+}
+
+}  // namespace rg::conformance
