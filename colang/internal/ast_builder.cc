@@ -596,14 +596,55 @@ std::vector<Arg> AstBuilder::build_simple_args(P::SimpleArgsContext* ctx) {
   return args;
 }
 
-// B.3: all lower-case (Python str.islower) => flow; ends with "Action" and
-// does not start with Start/Stop/Change => action; otherwise event.
-// Only ASCII letters count as cased here.
+// Case of one code point: +1 upper, -1 lower, 0 uncased. ASCII plus the
+// Latin-1, Latin Extended-A, Greek and Cyrillic letters, which covers the
+// names people write; other scripts count as uncased.
+static int letter_case(uint32_t cp) {
+  if (cp >= 'A' && cp <= 'Z') return 1;
+  if (cp >= 'a' && cp <= 'z') return -1;
+  if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return 1;
+  if (cp >= 0xDF && cp <= 0xFF && cp != 0xF7) return -1;
+  if (cp >= 0x100 && cp <= 0x17F && cp != 0x138 && cp != 0x149) {
+    // Pairs: upper at even code points, except 0x139-0x148 and 0x179-0x17E
+    // where upper is odd.
+    bool odd_upper = (cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E);
+    bool upper = odd_upper ? (cp % 2 == 1) : (cp % 2 == 0);
+    if (cp == 0x178) upper = true;
+    return upper ? 1 : -1;
+  }
+  if (cp >= 0x391 && cp <= 0x3A9) return 1;
+  if (cp >= 0x3B1 && cp <= 0x3C9) return -1;
+  if (cp >= 0x400 && cp <= 0x42F) return 1;
+  if (cp >= 0x430 && cp <= 0x45F) return -1;
+  return 0;
+}
+
+// B.3: all lower-case (Python str.islower: some cased letter, none upper)
+// => flow; ends with "Action" and does not start with Start/Stop/Change =>
+// action; otherwise event.
 SpecKind AstBuilder::classify(std::string_view name) {
   bool has_lower = false, has_upper = false;
-  for (char c : name) {
-    if (c >= 'a' && c <= 'z') has_lower = true;
-    if (c >= 'A' && c <= 'Z') has_upper = true;
+  for (size_t i = 0; i < name.size();) {
+    unsigned char b = static_cast<unsigned char>(name[i]);
+    uint32_t cp = b;
+    size_t len = 1;
+    if (b >= 0xF0) {
+      len = 4;
+      cp = b & 0x07;
+    } else if (b >= 0xE0) {
+      len = 3;
+      cp = b & 0x0F;
+    } else if (b >= 0xC0) {
+      len = 2;
+      cp = b & 0x1F;
+    }
+    for (size_t k = 1; k < len && i + k < name.size(); ++k) {
+      cp = (cp << 6) | (static_cast<unsigned char>(name[i + k]) & 0x3F);
+    }
+    i += len;
+    int c = letter_case(cp);
+    if (c > 0) has_upper = true;
+    if (c < 0) has_lower = true;
   }
   if (has_lower && !has_upper) return SpecKind::kFlow;
   if (ends_with(name, "Action") && !starts_with(name, "Start") && !starts_with(name, "Stop") &&

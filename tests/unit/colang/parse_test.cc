@@ -294,6 +294,10 @@ TEST_CASE("spec kinds follow the name (B.3, D.15)") {
         "match event<UtteranceUserActionFinished>\n");
   CHECK(stmt_of("match $ref.Finished()") == "match ref<ref>.Finished()\n");
   CHECK(stmt_of("user ask about Stormcloaks") == "await event<user ask about Stormcloaks>\n");
+  // Non-ASCII names: Unicode letters, with Python's notion of case.
+  CHECK(stmt_of("bot sagt grüße $名前") == "await flow<bot sagt grüße>($0=$名前)\n");
+  CHECK(stmt_of("когда_нибудь") == "await flow<когда_нибудь>\n");
+  CHECK(stmt_of("Приветствие()") == "await event<Приветствие>\n");
 }
 
 TEST_CASE("and binds tighter than or; parentheses group (D.16)") {
