@@ -431,8 +431,16 @@ class Expander {
   }
 
   // `$v = match E` / `$v = await F`: capture the event, read its return value.
+  // `$_e.arguments["return_value"]`: a subscript, so a flow that ended
+  // without `return` makes the caller fail (KeyError), as in the reference (D.13).
   void bind_return(const std::string& return_var, const std::string& event_var, SourceLoc loc) {
-    assign(return_var, attr(attr(var(event_var), "arguments"), "return_value"), loc);
+    Expr index;
+    index.kind = ExprKind::kIndex;
+    index.operand = attr(var(event_var), "arguments");
+    index.items.push_back(string_literal("return_value"));
+    index.source = "$" + event_var + ".arguments['return_value']";
+    index.loc = loc;
+    assign(return_var, make_expr(std::move(index)), loc);
   }
 
   void match_one(Spec spec, const std::string& return_var) {

@@ -1,8 +1,10 @@
 // Events from elements and their matching scores (spec B.8).
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 
+#include "runtime/flow_library.h"
 #include "runtime/internal/machine.h"
 
 namespace rg::runtime::internal {
@@ -47,9 +49,14 @@ Event flow_ref_event(State& state, const std::string& uid, const colang::SpecMem
                      FlowEvalHost& host) {
   FlowState* f = state.flow(uid);
   if (!f) throw EvalError("ValueError", "reference to an unknown flow instance '" + uid + "'");
-  Dict args = eval_args(host, m.args);
+  // The flow's id and arguments; the instance itself is carried as flow_uid
+  // and compared separately (matching_score), so the same pattern can also
+  // ask "is anyone waiting for b("test") to finish?".
+  Dict args;
+  for (const auto& a : f->arguments)
+    if (const Value* v = f->context->find(a)) args.set(a, *v);
+  for (auto& [k, v] : eval_args(host, m.args)) args.set(k, v);
   args.set("flow_id", f->flow_id);
-  args.set("flow_instance_uid", f->uid);
   Event e = make_event(flow_event_name(m.name), std::move(args));
   e.flow_uid = f->uid;
   return e;
@@ -97,6 +104,18 @@ Value member_value(FlowEvalHost& host, const Value& obj, const std::string& name
   }
 }
 
+// A captured event stands for its action or flow when a member event is
+// asked of it (`match X.Started() as $a` ... `match $a.Finished()`).
+Value owner_of_event(State& state, const Value& obj) {
+  if (obj.kind() != Value::Kind::kEvent) return obj;
+  const auto& ev = obj.as_event();
+  if (!ev.flow_uid.empty()) return Value(colang::FlowRef{ev.flow_uid});
+  if (const Value* uid = ev.arguments ? ev.arguments->find("action_uid") : nullptr;
+      uid && uid->is_str() && state.actions.count(uid->as_str()))
+    return Value(colang::ActionRef{uid->as_str()});
+  return obj;
+}
+
 bool is_instance_of(const Value& a, const Value& r) {
   using K = Value::Kind;
   K rk = r.kind(), ak = a.kind();
@@ -121,6 +140,7 @@ std::string match_event_name(State& state, FlowState& flow, const Spec& spec) {
       if (spec.members.empty()) return obj.kind() == Value::Kind::kEvent ? obj.as_event().name : "";
       for (size_t i = 0; i + 1 < spec.members.size(); ++i)
         obj = member_value(host, obj, spec.members[i].name);
+      obj = owner_of_event(state, obj);
       const std::string& m = spec.members.back().name;
       if (obj.kind() == Value::Kind::kFlowRef) return flow_event_name(m);
       if (obj.kind() == Value::Kind::kActionRef) {
@@ -159,7 +179,18 @@ Event event_from_element(State& state, FlowState& flow, const Spec& spec) {
       return make_event(action_event_name(spec.name, m.name), std::move(args));
     }
     case SpecKind::kFlow: {
-      Dict args = eval_args(host, spec.args);
+      // Positional arguments name the flow's parameters, which is how the
+      // flow's own events carry them.
+      Dict args;
+      const FlowConfig* target = state.library->find(spec.name);
+      for (const auto& a : spec.args) {
+        std::string key = a.name;
+        if (target && key.size() > 1 && key[0] == '$') {
+          size_t i = std::strtoul(key.c_str() + 1, nullptr, 10);
+          if (i < target->parameters.size()) key = target->parameters[i].name;
+        }
+        args.set(std::move(key), evaluate(*a.value, host));
+      }
       std::string member = spec.members.empty() ? "Start" : spec.members.front().name;
       if (!spec.members.empty())
         for (auto& [k, v] : eval_args(host, spec.members.front().args)) args.set(k, v);
@@ -180,6 +211,7 @@ Event event_from_element(State& state, FlowState& flow, const Spec& spec) {
       }
       for (size_t i = 0; i + 1 < spec.members.size(); ++i)
         obj = member_value(host, obj, spec.members[i].name);
+      obj = owner_of_event(state, obj);
       const auto& m = spec.members.back();
       if (obj.kind() == Value::Kind::kFlowRef)
         return flow_ref_event(state, obj.as_flow_ref().uid, m, host);
@@ -199,7 +231,7 @@ double arguments_score(const Value& a, const Value& r) {
       if (a.is_str()) return py::regex_search(r.as_regex(), a.as_str()) ? 1.0 : 0.0;
       if (a.is_int() || a.is_float())
         return py::regex_search(r.as_regex(), colang::to_python_str(a)) ? 1.0 : 0.0;
-      return 0.0;
+      break;  // e.g. a regex against the same regex: compared as values below
     case K::kMatcher:
       return py::matcher_accepts(r.as_matcher(), a) ? 1.0 : 0.0;
     default:
@@ -253,6 +285,16 @@ double arguments_score(const Value& a, const Value& r) {
   return a == r ? 1.0 : 0.0;
 }
 
+namespace {
+// Whether a flow event is about the instance `uid` (an event without
+// instance fields, e.g. a probe, does not contradict it).
+bool same_instance(const Event& event, const std::string& uid) {
+  for (const char* key : {"flow_instance_uid", "source_flow_instance_uid"})
+    if (const Value* v = event.args->find(key); v && v->is_str()) return v->as_str() == uid;
+  return true;
+}
+}  // namespace
+
 double matching_score(State& state, FlowState& flow, const FlowHead& head, Event& event) {
   const Element& el = flow.config->elements[head.position];
   Event ref = event_from_element(state, flow, el.spec);
@@ -275,19 +317,22 @@ double matching_score(State& state, FlowState& flow, const FlowHead& head, Event
         score = arguments_score(actual, Value(ref.args));
       }
     } else if (ref.name == event.name) {
+      if (!ref.flow_uid.empty() && !same_instance(event, ref.flow_uid)) return 0.0;
       score = arguments_score(actual, Value(ref.args));
     } else {
       // A wait for one outcome of a specific flow instance fails when the
       // instance reaches another outcome.
       const std::string& r = ref.name;
       const std::string& e = event.name;
-      bool opposite = ref.args->contains("flow_instance_uid") &&
-                      ((r == "FlowFinished" && e == "FlowFailed") ||
-                       (r == "FlowFailed" && e == "FlowFinished") ||
-                       (r == "FlowStarted" && (e == "FlowFinished" || e == "FlowFailed")));
+      bool opposite = (r == "FlowFinished" && e == "FlowFailed") ||
+                      (r == "FlowFailed" && e == "FlowFinished") ||
+                      (r == "FlowStarted" && (e == "FlowFinished" || e == "FlowFailed"));
       if (!opposite) return 0.0;
+      if (!ref.flow_uid.empty()) return same_instance(event, ref.flow_uid) ? -1.0 : 0.0;
+      const Value* inst = ref.args->find("flow_instance_uid");
+      if (!inst) return 0.0;
       Dict ids;
-      ids.set("flow_instance_uid", *ref.args->find("flow_instance_uid"));
+      ids.set("flow_instance_uid", *inst);
       return arguments_score(actual, Value(std::move(ids))) > 0.0 ? -1.0 : 0.0;
     }
   } else {

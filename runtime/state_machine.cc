@@ -6,6 +6,7 @@
 // one interaction loop compete in conflict resolution, winners emit their
 // events and slide on.
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 #include <stdexcept>
 
@@ -218,8 +219,10 @@ class Machine {
     // `context=$self.context` shares the caller's variables (the same dict,
     // as in the reference), e.g. for flows generated at run time.
     if (const Value* ctx = args.find("context"); ctx && ctx->is_dict()) f.context = ctx->dict_ptr();
+    // Named arguments become variables; positional ones ("$0") only map onto
+    // the parameters below (the reference keeps no "$0" variable).
     for (const auto& [k, v] : args)
-      if (!is_system_argument(k)) f.context->set(k, v);
+      if (!is_system_argument(k) && !k.empty() && k[0] != '$') f.context->set(k, v);
     for (size_t i = 0;; ++i) {
       const Value* v = args.find("$" + std::to_string(i));
       if (!v) break;
@@ -353,7 +356,13 @@ class Machine {
   bool args_subset_of_flow(const Dict& args, const FlowState& f) {
     for (const auto& [k, v] : args) {
       if (is_system_argument(k)) continue;
-      const Value* fv = f.context->find(k);
+      std::string key = k;
+      if (key.size() > 1 && key[0] == '$') {  // positional: the parameter at that index
+        size_t i = std::strtoul(key.c_str() + 1, nullptr, 10);
+        if (i >= f.config->parameters.size()) return false;
+        key = f.config->parameters[i].name;
+      }
+      const Value* fv = f.context->find(key);
       if (!fv || !(*fv == v)) return false;
     }
     return true;
@@ -472,13 +481,13 @@ class Machine {
   void bind_capture(FlowState& f, const Element& el, const Event& e) {
     const std::string& name = el.spec.capture;
     if (name.empty()) return;
-    if (e.cls == Event::Class::kAction && !e.action_uid.empty() && s_.actions.count(e.action_uid)) {
-      assign_variable(s_, f, name, Value(colang::ActionRef{e.action_uid}));
-      return;
-    }
+    // The event itself (`$e.arguments.return_value`); members such as
+    // `$e.Finished()` still reach its action or flow (matching.cc).
     colang::EventValue ev;
     ev.name = e.name;
     ev.arguments = std::make_shared<Dict>(*e.args);
+    if (e.cls == Event::Class::kAction && !e.action_uid.empty() && !ev.arguments->contains("action_uid"))
+      ev.arguments->set("action_uid", e.action_uid);
     ev.flow_uid = e.flow_uid;
     assign_variable(s_, f, name, Value(std::move(ev)));
   }
