@@ -164,15 +164,19 @@ void AstBuilder::build_flow(P::FlowDefContext* ctx, File& file) {
     if (!flow.name.empty()) flow.name += " ";
     flow.name += name_of(w);
   }
-  // B.1: the loader rejects flows named like a statement.
-  static const char* const kBadFirstWords[] = {"send",  "match", "start",
-                                               "stop",  "await", "activate"};
-  std::string first_word = flow.name.substr(0, flow.name.find(' '));
-  for (const char* bad : kBadFirstWords) {
-    if (first_word == bad) {
+  // B.1: a flow name may not start with a statement keyword (such a flow
+  // could not be invoked by a statement; the reference loader rejects
+  // send/match/start/stop/await/activate, the grammar the others).
+  switch (ctx->flowName()->nameWord(0)->getStart()->getType()) {
+    case P::NAME:
+    case P::NOT:
+    case P::IN:
+    case P::IS:
+      break;
+    default:
       error(ctx->flowName()->getStart(), "semantic",
-            "a flow name may not start with the keyword '" + first_word + "'");
-    }
+            "a flow name may not start with the keyword '" +
+                ctx->flowName()->nameWord(0)->getText() + "'");
   }
   for (P::DecoratorContext* d : ctx->decorator()) build_decorator(d, flow);
   if (auto* params = ctx->flowParams()) flow.parameters = build_params(params->paramDef());
