@@ -14,12 +14,46 @@ using colang::to_json;
 
 namespace {
 
+// Reads field `key` of `j` as T; errors name the field's path ("flows[2].status").
+template <typename T>
+T field(const json& j, const char* key, const std::string& path) {
+  std::string where = path.empty() ? key : path + "." + key;
+  if (!j.is_object()) throw std::invalid_argument("state JSON: '" + (path.empty() ? std::string("(top)") : path) + "' is not an object");
+  auto it = j.find(key);
+  if (it == j.end()) throw std::invalid_argument("state JSON: field '" + where + "' is missing");
+  try {
+    return it->template get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument("state JSON: field '" + where + "' has the wrong type (" +
+                                std::string(it->type_name()) + ")");
+  }
+}
+
+const json& node(const json& j, const char* key, const std::string& path) {
+  std::string where = path.empty() ? key : path + "." + key;
+  if (!j.is_object() || !j.contains(key))
+    throw std::invalid_argument("state JSON: field '" + where + "' is missing");
+  return j.at(key);
+}
+
+colang::Dict dict_field(const json& j, const char* key, const std::string& path) {
+  try {
+    return dict_from_json(node(j, key, path));
+  } catch (const std::invalid_argument&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw std::invalid_argument("state JSON: field '" + (path.empty() ? std::string(key) : path + "." + key) +
+                                "': " + e.what());
+  }
+}
+
 template <typename E, size_t N>
-E enum_from(const json& j, const char* field, const std::array<std::string_view, N>& names) {
-  std::string s = j.at(field).get<std::string>();
+E enum_from(const json& j, const char* key, const std::string& path,
+            const std::array<std::string_view, N>& names) {
+  std::string s = field<std::string>(j, key, path);
   for (size_t i = 0; i < N; ++i)
     if (names[i] == s) return static_cast<E>(i);
-  throw std::invalid_argument(std::string("state JSON: unknown value '") + s + "' in '" + field + "'");
+  throw std::invalid_argument("state JSON: field '" + path + "." + key + "' has an unknown value '" + s + "'");
 }
 
 const std::array<std::string_view, 6> kFlowStatus = {"waiting", "starting", "started",
@@ -84,6 +118,7 @@ json state_to_json(const State& s) {
                            {"flow_scope_count", a.flow_scope_count}});
   return json{{"version", 1},
               {"main_flow_uid", s.main_flow_uid},
+              {"system_config", to_json(s.system_config)},
               {"uid_counter", s.uid_counter},
               {"rng_state", s.rng_state},
               {"seed", s.options.seed},
@@ -95,74 +130,89 @@ json state_to_json(const State& s) {
 
 std::unique_ptr<State> state_from_json(const json& j, std::shared_ptr<const FlowLibrary> library,
                                        StateOptions options) {
-  try {
-    if (j.at("version").get<int>() != 1)
-      throw std::invalid_argument("state JSON: unsupported 'version'");
-    options.seed = j.at("seed").get<uint64_t>();
-    auto s = std::make_unique<State>(library, std::move(options));
-    s->main_flow_uid = j.at("main_flow_uid").get<std::string>();
-    s->uid_counter = j.at("uid_counter").get<uint64_t>();
-    s->rng_state = j.at("rng_state").get<uint64_t>();
-    s->globals = dict_from_json(j.at("globals"));
-    for (const auto& fj : j.at("flows")) {
-      auto f = std::make_unique<FlowState>();
-      f->uid = fj.at("uid").get<std::string>();
-      f->flow_id = fj.at("flow_id").get<std::string>();
-      f->config = library->find(f->flow_id);
-      if (!f->config)
-        throw std::invalid_argument("state JSON: flow '" + f->flow_id + "' is not defined");
-      f->loop_id = fj.at("loop_id").get<std::string>();
-      f->hierarchy_position = fj.at("hierarchy_position").get<std::string>();
-      for (const auto& hj : fj.at("heads")) {
-        FlowHead h;
-        h.uid = hj.at("uid").get<std::string>();
-        h.flow_uid = f->uid;
-        h.position = hj.at("position").get<int>();
-        h.status = enum_from<HeadStatus>(hj, "status", kHeadStatus);
-        h.matching_scores = hj.at("matching_scores").get<std::vector<double>>();
-        h.scope_uids = hj.at("scope_uids").get<std::vector<std::string>>();
-        h.catch_labels = hj.at("catch_labels").get<std::vector<std::string>>();
-        h.fork_parent = hj.at("fork_parent").get<std::string>();
-        h.merge_order = hj.at("merge_order").get<uint64_t>();
-        f->heads.emplace(h.uid, std::move(h));
-      }
-      f->head_fork_uids = fj.at("head_fork_uids").get<std::map<std::string, std::string>>();
-      for (const auto& [name, sc] : fj.at("scopes").items())
-        f->scopes[name] = FlowScope{sc.at("flow_uids").get<std::vector<std::string>>(),
-                                    sc.at("action_uids").get<std::vector<std::string>>()};
-      f->action_uids = fj.at("action_uids").get<std::vector<std::string>>();
-      f->context = std::make_shared<colang::Dict>(dict_from_json(fj.at("context")));
-      f->priority = fj.at("priority").get<double>();
-      f->arguments = fj.at("arguments").get<std::vector<std::string>>();
-      f->parent_uid = fj.at("parent_uid").get<std::string>();
-      f->parent_head_uid = fj.at("parent_head_uid").get<std::string>();
-      f->child_flow_uids = fj.at("child_flow_uids").get<std::vector<std::string>>();
-      f->status = enum_from<FlowStatus>(fj, "status", kFlowStatus);
-      f->activated = fj.at("activated").get<int>();
-      f->new_instance_started = fj.at("new_instance_started").get<bool>();
-      s->flow_id_states[f->flow_id].push_back(f->uid);
-      s->flow_states[f->uid] = std::move(f);
+  if (!j.is_object()) throw std::invalid_argument("state JSON: the state is not an object");
+  if (field<int>(j, "version", "") != 1)
+    throw std::invalid_argument("state JSON: field 'version' must be 1");
+  options.seed = field<uint64_t>(j, "seed", "");
+  auto s = std::make_unique<State>(library, std::move(options));
+  s->main_flow_uid = field<std::string>(j, "main_flow_uid", "");
+  s->uid_counter = field<uint64_t>(j, "uid_counter", "");
+  s->rng_state = field<uint64_t>(j, "rng_state", "");
+  s->globals = dict_field(j, "globals", "");
+  if (j.contains("system_config")) s->system_config = colang::from_json(j.at("system_config"));
+  const json& flows = node(j, "flows", "");
+  if (!flows.is_array()) throw std::invalid_argument("state JSON: field 'flows' is not a list");
+  for (size_t fi = 0; fi < flows.size(); ++fi) {
+    const json& fj = flows[fi];
+    std::string path = "flows[" + std::to_string(fi) + "]";
+    auto f = std::make_unique<FlowState>();
+    f->uid = field<std::string>(fj, "uid", path);
+    f->flow_id = field<std::string>(fj, "flow_id", path);
+    f->config = library->find(f->flow_id);
+    if (!f->config)
+      throw std::invalid_argument("state JSON: field '" + path + ".flow_id' names flow '" +
+                                  f->flow_id + "', which the config does not define");
+    f->loop_id = field<std::string>(fj, "loop_id", path);
+    f->hierarchy_position = field<std::string>(fj, "hierarchy_position", path);
+    const json& heads = node(fj, "heads", path);
+    for (size_t hi = 0; hi < heads.size(); ++hi) {
+      const json& hj = heads[hi];
+      std::string hp = path + ".heads[" + std::to_string(hi) + "]";
+      FlowHead h;
+      h.uid = field<std::string>(hj, "uid", hp);
+      h.flow_uid = f->uid;
+      h.position = field<int>(hj, "position", hp);
+      if (h.position < 0 || h.position > static_cast<int>(f->config->elements.size()))
+        throw std::invalid_argument("state JSON: field '" + hp + ".position' is out of range");
+      h.status = enum_from<HeadStatus>(hj, "status", hp, kHeadStatus);
+      h.matching_scores = field<std::vector<double>>(hj, "matching_scores", hp);
+      h.scope_uids = field<std::vector<std::string>>(hj, "scope_uids", hp);
+      h.catch_labels = field<std::vector<std::string>>(hj, "catch_labels", hp);
+      h.fork_parent = field<std::string>(hj, "fork_parent", hp);
+      h.merge_order = field<uint64_t>(hj, "merge_order", hp);
+      f->heads.emplace(h.uid, std::move(h));
     }
-    for (const auto& uid : j.at("live_flows").get<std::vector<std::string>>()) {
-      FlowState* f = s->flow(uid);
-      if (!f) throw std::invalid_argument("state JSON: 'live_flows' names unknown flow '" + uid + "'");
-      s->live_flows.push_back(f);
+    f->head_fork_uids = field<std::map<std::string, std::string>>(fj, "head_fork_uids", path);
+    for (const auto& [name, sc] : node(fj, "scopes", path).items()) {
+      std::string sp = path + ".scopes." + name;
+      f->scopes[name] = FlowScope{field<std::vector<std::string>>(sc, "flow_uids", sp),
+                                  field<std::vector<std::string>>(sc, "action_uids", sp)};
     }
-    for (const auto& aj : j.at("actions")) {
-      Action a;
-      a.uid = aj.at("uid").get<std::string>();
-      a.name = aj.at("name").get<std::string>();
-      a.flow_uid = aj.at("flow_uid").get<std::string>();
-      a.status = enum_from<ActionStatus>(aj, "status", kActionStatus);
-      a.start_event_arguments = dict_from_json(aj.at("start_event_arguments"));
-      a.context = dict_from_json(aj.at("context"));
-      a.flow_scope_count = aj.at("flow_scope_count").get<int>();
-      s->actions.emplace(a.uid, std::move(a));
-    }
-    return s;
-  } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(std::string("state JSON: ") + e.what());
+    f->action_uids = field<std::vector<std::string>>(fj, "action_uids", path);
+    f->context = std::make_shared<colang::Dict>(dict_field(fj, "context", path));
+    f->priority = field<double>(fj, "priority", path);
+    f->arguments = field<std::vector<std::string>>(fj, "arguments", path);
+    f->parent_uid = field<std::string>(fj, "parent_uid", path);
+    f->parent_head_uid = field<std::string>(fj, "parent_head_uid", path);
+    f->child_flow_uids = field<std::vector<std::string>>(fj, "child_flow_uids", path);
+    f->status = enum_from<FlowStatus>(fj, "status", path, kFlowStatus);
+    f->activated = field<int>(fj, "activated", path);
+    f->new_instance_started = field<bool>(fj, "new_instance_started", path);
+    s->flow_id_states[f->flow_id].push_back(f->uid);
+    s->flow_states[f->uid] = std::move(f);
   }
+  for (const auto& uid : field<std::vector<std::string>>(j, "live_flows", "")) {
+    FlowState* f = s->flow(uid);
+    if (!f) throw std::invalid_argument("state JSON: field 'live_flows' names unknown flow '" + uid + "'");
+    s->live_flows.push_back(f);
+  }
+  const json& actions = node(j, "actions", "");
+  for (size_t ai = 0; ai < actions.size(); ++ai) {
+    const json& aj = actions[ai];
+    std::string path = "actions[" + std::to_string(ai) + "]";
+    Action a;
+    a.uid = field<std::string>(aj, "uid", path);
+    a.name = field<std::string>(aj, "name", path);
+    a.flow_uid = field<std::string>(aj, "flow_uid", path);
+    a.status = enum_from<ActionStatus>(aj, "status", path, kActionStatus);
+    a.start_event_arguments = dict_field(aj, "start_event_arguments", path);
+    a.context = dict_field(aj, "context", path);
+    a.flow_scope_count = field<int>(aj, "flow_scope_count", path);
+    s->actions.emplace(a.uid, std::move(a));
+  }
+  if (!s->flow(s->main_flow_uid))
+    throw std::invalid_argument("state JSON: field 'main_flow_uid' names no flow of the state");
+  return s;
 }
 
 }  // namespace rg::runtime

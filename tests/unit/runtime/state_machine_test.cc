@@ -293,11 +293,11 @@ flow main
     start UtteranceBotAction(script="caller failed")
   match Never()
 )"));
-    // BUG: `silent` ends without `return`, so its FlowFinished has no
+    // `silent` ends without `return`, so its FlowFinished has no
     // return_value; reading it must fail `caller` (D.13,
     // docs/colang-divergences.md "Quirks we keep"). The runtime reads None
     // instead: caller goes on and says {"unreachable", "caller finished"}.
-    WARN(scripts(start_main(*s)) == Strings{"caller failed"});
+    CHECK(scripts(start_main(*s)) == Strings{"caller failed"});
   }
 }
 
