@@ -389,13 +389,21 @@ class Machine {
     return nullptr;
   }
 
-  void process_system_event(const Event& e) {
+  // Handles StartFlow/FinishFlow/StopFlow. Returns the interaction loops in
+  // which the event counts as handled: those of the flows a FinishFlow or
+  // StopFlow ended, and kAllLoops for a StartFlow of a defined flow (also
+  // when it only re-activates an existing instance). Only a StartFlow of an
+  // undefined flow stays unhandled.
+  static constexpr const char* kAllLoops = "\x01all";
+  std::set<std::string> process_system_event(const Event& e) {
+    std::set<std::string> handled;
     const Dict& args = *e.args;
     if (e.name == "StartFlow") {
       const Value* id = args.find("flow_id");
-      if (!id || !id->is_str() || id->as_str() == "main") return;
+      if (!id || !id->is_str() || id->as_str() == "main") return handled;
       const FlowConfig* config = s_.library->find(id->as_str());
-      if (!config) return;
+      if (!config) return handled;
+      handled.insert(kAllLoops);
       const Value* act = args.find("activated");
       if (act && act->truthy()) {
         if (FlowState* existing = activated_instance(id->as_str(), *config, args)) {
@@ -406,13 +414,13 @@ class Machine {
           if (const Value* inst = args.find("flow_instance_uid"))
             started.args->set("flow_instance_uid", *inst);
           push(std::move(started));
-          return;
+          return handled;
         }
       }
       const Value* inst = args.find("flow_instance_uid");
       std::string uid = inst && inst->is_str() ? inst->as_str()
                                                : "(" + config->id + ")" + s_.new_uuid();
-      if (s_.flow(uid)) return;  // already exists
+      if (s_.flow(uid)) return handled;  // already exists
       create_instance(*config, uid);
     } else if (e.name == "FinishFlow" || e.name == "StopFlow") {
       bool finish = e.name == "FinishFlow";
@@ -430,10 +438,12 @@ class Machine {
       }
       for (FlowState* f : targets) {
         if (!is_listening(*f) || f->status == FlowStatus::kWaiting) continue;
+        handled.insert(f->loop_id);
         if (finish) finish_flow(*f, e.matching_scores, deactivate);
         else abort_flow(*f, e.matching_scores, deactivate);
       }
     }
+    return handled;
   }
 
   // ------------------------------------------------------------ matching
@@ -518,12 +528,11 @@ class Machine {
       if (const Value* data = e.args->find("data"); data && data->is_dict())
         for (const auto& [k, v] : data->as_dict()) s_.globals.set(k, v);
 
-    process_system_event(e);
+    std::set<std::string> handled = process_system_event(e);
 
     std::vector<std::pair<HeadRef, FlowState*>> matching;
     std::vector<HeadRef> failing;
-    std::set<std::string> handled;
-    bool all_loops = false;
+    bool all_loops = handled.count(kAllLoops) > 0;
     for (const auto& r : candidates(e)) {
       FlowState* f = r.flow;
       FlowHead* h = head(r);

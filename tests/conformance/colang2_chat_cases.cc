@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -175,6 +177,10 @@ CaseResult run_colang2_chat_case(const json& record, const std::string& conforma
 
     runtime::SessionOptions session_options;
     session_options.actions = registry;
+    if (std::getenv("RG_CONFORMANCE_EVENTS"))  // debugging: every event on stderr
+      session_options.on_event = [](std::string_view dir, const Dict& e) {
+        std::fprintf(stderr, "%s %s\n", std::string(dir).c_str(), colang::to_json(e).dump().c_str());
+      };
     if (!yaml_text.empty()) {
       YAML::Node node = YAML::Load(yaml_text);
       if (node.IsMap()) session_options.system_config = yaml_to_value(node);

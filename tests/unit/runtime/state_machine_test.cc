@@ -295,8 +295,7 @@ flow main
 )"));
     // `silent` ends without `return`, so its FlowFinished has no
     // return_value; reading it must fail `caller` (D.13,
-    // docs/colang-divergences.md "Quirks we keep"). The runtime reads None
-    // instead: caller goes on and says {"unreachable", "caller finished"}.
+    // docs/colang-divergences.md "Quirks we keep").
     CHECK(scripts(start_main(*s)) == Strings{"caller failed"});
   }
 }
