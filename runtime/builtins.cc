@@ -443,6 +443,22 @@ Value fn_str(CallArgs& a, EvalHost&) {
   return Value(colang::to_python_str(a.positional[0]));
 }
 
+// flow(name) / action(name): "cast" a name to a flow or action identifier.
+// The reference offers them for that purpose; our flows and actions are
+// referred to by name everywhere, so the identifier is the name itself.
+Value fn_flow(CallArgs& a, EvalHost&) {
+  expect_args("flow", a, 1, 1);
+  if (!a.positional[0].is_str())
+    raise("TypeError", "flow() takes a flow name (str), not " + quoted_type(a.positional[0]));
+  return a.positional[0];
+}
+Value fn_action(CallArgs& a, EvalHost&) {
+  expect_args("action", a, 1, 1);
+  if (!a.positional[0].is_str())
+    raise("TypeError", "action() takes an action name (str), not " + quoted_type(a.positional[0]));
+  return a.positional[0];
+}
+
 // ---------------------------------------------------------------- host
 Value fn_uid(CallArgs& a, EvalHost& host) {
   expect_args("uid", a, 0, 0);
@@ -522,6 +538,8 @@ const std::unordered_map<std::string_view, Builtin>& builtin_table() {
       {"greater_than", fn_greater_than},
       {"equal_greater_than", fn_equal_greater_than},
       {"not_equal_to", fn_not_equal_to},
+      {"flow", fn_flow},
+      {"action", fn_action},
   };
   return table;
 }

@@ -88,6 +88,28 @@ void read_config_yaml(const fs::path& dir, LoadedColang* loaded) {
         error_at(display, 1, 1, "config", "config.yml must be a mapping of settings"));
     return;
   }
+  // import_paths: folders whose .co files belong to this config too.
+  if (YAML::Node paths = root["import_paths"]) {
+    int pl = paths.Mark().is_null() ? 0 : paths.Mark().line + 1;
+    int pc = paths.Mark().is_null() ? 0 : paths.Mark().column + 1;
+    if (!paths.IsSequence()) {
+      loaded->diagnostics.push_back(
+          error_at(display, pl, pc, "config", "import_paths must be a list of folders"));
+    } else {
+      for (size_t i = 0; i < paths.size(); ++i) {
+        const YAML::Node& entry = paths[i];
+        int el = entry.Mark().is_null() ? pl : entry.Mark().line + 1;
+        int ec = entry.Mark().is_null() ? pc : entry.Mark().column + 1;
+        if (!entry.IsScalar()) {
+          loaded->diagnostics.push_back(error_at(display, el, ec, "config",
+                                                 "import_paths[" + std::to_string(i) +
+                                                     "] must be a folder path"));
+          continue;
+        }
+        loaded->import_paths.push_back({entry.Scalar(), display, el, ec});
+      }
+    }
+  }
   YAML::Node version = root["colang_version"];
   if (!version) return;
   int line = version.Mark().is_null() ? 0 : version.Mark().line + 1;
@@ -268,7 +290,31 @@ LoadedColang load_config_dir(const fs::path& dir, const LoaderOptions& options) 
   if (loaded.colang_version != "2.x") return loaded;  // reported above
 
   std::vector<fs::path> files = find_colang_files(dir);
-  if (files.empty()) {
+  // import_paths entries: absolute, or relative to the working directory,
+  // the config folder, then each $COLANGPATH folder (first that exists).
+  for (const auto& ip : loaded.import_paths) {
+    std::vector<fs::path> bases = {fs::current_path(), dir};
+    bases.insert(bases.end(), options.search_path.begin(), options.search_path.end());
+    fs::path found;
+    if (fs::path(ip.path).is_absolute()) {
+      if (directory_at(ip.path)) found = ip.path;
+    } else {
+      for (const fs::path& base : bases)
+        if (directory_at(base / ip.path)) {
+          found = (base / ip.path).lexically_normal();
+          break;
+        }
+    }
+    if (found.empty()) {
+      loaded.diagnostics.push_back(error_at(ip.file, ip.line, ip.column, "config",
+                                            "import_paths: no folder '" + ip.path +
+                                                "' (looked in the working directory, the config "
+                                                "folder and $COLANGPATH)"));
+      continue;
+    }
+    for (const fs::path& f : find_colang_files(found)) files.push_back(f);
+  }
+  if (files.empty() && loaded.import_paths.empty()) {
     loaded.diagnostics.push_back(error_at(display, 0, 0, "config", "no .co files in this folder"));
     return loaded;
   }

@@ -30,8 +30,15 @@ struct LoaderOptions {
 // $COLANGPATH, and $RG_STDLIB_DIR or the stdlib folder compiled in.
 LoaderOptions loader_options_from_env();
 
+struct ImportPath {
+  std::string path;  // as written in config.yml
+  std::string file;  // config.yml, for diagnostics
+  int line = 0, column = 0;
+};
+
 struct LoadedColang {
   std::filesystem::path root;             // the config folder (a single file: its folder)
+  std::vector<ImportPath> import_paths;   // config.yml `import_paths`, in order
   std::string colang_version = "2.x";     // from config.yml
   std::vector<colang::File> files;        // parsed files, config files first, then imports
   std::vector<bool> file_ok;              // per entry of `files`: parsed without errors
@@ -42,7 +49,8 @@ struct LoadedColang {
 };
 
 // Loads a config folder: config.yml (colang_version "2.x"; "1.0" is refused
-// for now), every .co under it, and everything they import.
+// for now; import_paths), every .co under it and under each import path, and
+// everything they import.
 LoadedColang load_config_dir(const std::filesystem::path& dir, const LoaderOptions& options);
 
 // Loads one .co file and everything it imports (resolved from its folder).

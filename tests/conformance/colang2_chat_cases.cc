@@ -133,21 +133,23 @@ CaseResult run_colang2_chat_case(const json& record, const std::string& conforma
         std::ofstream(root / "config.yml") << yaml_text;
       }
     }
+    // The reference ran from its repository root, where relative YAML
+    // import_paths resolve: recreate those folders (path_map) as links under
+    // a scratch working directory while loading.
+    char cwd_tmpl[] = "/tmp/rg-conformance-cwd-XXXXXX";
+    if (!mkdtemp(cwd_tmpl)) throw std::runtime_error("cannot create a scratch folder");
+    fs::path work_dir = cwd_tmpl;
+    for (const auto& [original, copy] : path_map) {
+      fs::create_directories((work_dir / original).parent_path());
+      fs::create_directory_symlink(fs::absolute(base / copy), work_dir / original);
+    }
+    fs::path previous = fs::current_path();
+    fs::current_path(work_dir);
     cli::LoadedColang loaded = cli::load_config_dir(root, options);
+    fs::current_path(previous);
+    fs::remove_all(work_dir);
     if (!loaded.ok()) throw std::runtime_error("load: " + describe_loader_errors(loaded));
     std::vector<colang::File> files = loaded.files;
-    // YAML import_paths (other_imports), mapped onto the copied folders.
-    if (record.contains("other_imports") && record["other_imports"].is_object())
-      for (auto it = record["other_imports"].begin(); it != record["other_imports"].end(); ++it) {
-        std::string p = it.value().get<std::string>();
-        if (path_map.count(p)) p = path_map[p];
-        cli::LoadedColang extra = cli::load_config_dir(base / p, options);
-        if (!extra.ok()) throw std::runtime_error("load: " + describe_loader_errors(extra));
-        std::set<std::string> have;
-        for (const auto& f : files) have.insert(f.path);
-        for (auto& f : extra.files)
-          if (!have.count(f.path)) files.push_back(std::move(f));
-      }
     if (!scratch.empty()) fs::remove_all(scratch), scratch.clear();
 
     auto built = runtime::FlowLibrary::build(files);
