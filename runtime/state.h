@@ -128,6 +128,7 @@ class State {
   std::vector<colang::Dict> outgoing_events;
   std::string main_flow_uid;
   uint64_t uid_counter = 0;
+  size_t prune_at = 0;  // flow count at which to drop unreferenced done flows next
   uint64_t rng_state = 0;
 
   FlowState* flow(const std::string& uid) {

@@ -48,11 +48,21 @@ bool is_system_argument(std::string_view k) {
          k == "deactivate" || k == "context";
 }
 
+// Done flow instances tolerated beyond the live ones before a prune.
+constexpr size_t kPruneSlack = 64;
+
 class Machine {
  public:
   explicit Machine(State& s) : s_(s) {}
 
   void run(Event input) {
+    // Between two input events nothing is queued, so every reference to a
+    // flow is in a variable, a scope or a live flow: a safe point to drop the
+    // finished instances nothing reaches (cost amortised over kPruneEvery).
+    if (s_.flow_states.size() > std::max(s_.prune_at, s_.live_flows.size() + kPruneSlack)) {
+      prune_done_flows(s_);
+      s_.prune_at = s_.flow_states.size() + kPruneSlack;  // what stays is referenced
+    }
     s_.internal_events.clear();
     s_.internal_events.push_back(std::move(input));
     s_.outgoing_events.clear();

@@ -48,6 +48,10 @@ double matching_score(State& state, FlowState& flow, const FlowHead& head, Event
 // Python-style argument matching score (B.8, `m(a, r)`).
 double arguments_score(const colang::Value& actual, const colang::Value& ref);
 
+// Drops done flow instances (and their ended actions) that no live flow or
+// global refers to; returns how many flows were dropped (state_prune.cc).
+size_t prune_done_flows(State& state);
+
 // Outgoing UMIM dict of an event (uid, event_created_at, source_uid, ...).
 colang::Dict to_umim(State& state, const Event& event);
 // Input dict -> Event (action events take their action_uid from the dict).
