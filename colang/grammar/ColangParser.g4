@@ -102,17 +102,30 @@ spec
   : namedSpec
   | VAR_NAME member* capture?
   ;
+// Members never follow simple arguments: the last argument would take the
+// `.name` as an attribute (the reference's LALR parser shifts it too). Write
+// `(bot say "x").Finished()`.
 namedSpec
-  : specName specArgs? member* capture?
+  : specName classicArgs? member* capture?
+  | specName simpleArgs capture?
   | LPAREN specName specArgs? RPAREN member* capture?
   ;
 specName : firstNameWord nameWord* ;
 specArgs : classicArgs | simpleArgs ;
 classicArgs : LPAREN ( argument ( COMMA argument )* COMMA? )? RPAREN ;
-simpleArgs : simpleArg+ ;
+// `bot say "hi" $volume=2`. An argument after the first cannot start with
+// `+`, `-` or `[`: those continue the previous argument (`"a" -1` is a
+// subtraction, `$x [1]` a subscript), exactly as the reference's greedy
+// parser reads them. Saying so in the grammar also keeps ANTLR's lookahead
+// short on long argument lists.
+simpleArgs : simpleArg nextSimpleArg* ;
 simpleArg
   : VAR_NAME ASSIGN expr
   | expr
+  ;
+nextSimpleArg
+  : VAR_NAME ASSIGN expr
+  | nextArgExpr
   ;
 argument
   : ( nameWord | VAR_NAME ) ASSIGN expr
@@ -141,28 +154,46 @@ notTest
 comparison : expr ( compOp expr )* ;
 compOp : LT | GT | EQ | GE | LE | NE_OLD | NE | IN | NOT IN | IS NOT | IS ;
 
-expr : xorExpr ( PIPE xorExpr )* ;
-xorExpr : andExpr ( CARET andExpr )* ;
-andExpr : shiftExpr ( AMP shiftExpr )* ;
-shiftExpr : arithExpr ( ( LSHIFT | RSHIFT ) arithExpr )* ;
-arithExpr : term ( ( PLUS | MINUS ) term )* ;
-term : factor ( ( STAR | AT | SLASH | PERCENT | DSLASH ) factor )* ;
+// The binary operators of B.2 (| ^ & << >> + - * @ / % //) are parsed as a
+// flat chain; the AST builder applies their precedence (all left
+// associative). Fewer rule levels make parsing faster and keep the tree flat.
+expr : factor ( binOp factor )* ;
+binOp
+  : PIPE | CARET | AMP | LSHIFT | RSHIFT | PLUS | MINUS
+  | STAR | AT | SLASH | PERCENT | DSLASH
+  ;
 factor
   : ( PLUS | MINUS | TILDE ) factor
   | power
   ;
 power : atomExpr ( POW factor )? ;
 
-atomExpr
-  : atomExpr LBRACK subscript RBRACK                                  # indexExpr
-  | atomExpr DOT nameWord LPAREN arguments? RPAREN                    # methodCallExpr
-  | atomExpr DOT nameWord                                             # attrExpr
-  | callName LPAREN arguments? RPAREN                                 # callExpr
-  | LBRACK ( atomExpr ( COMMA atomExpr )* COMMA? )? RBRACK            # listExpr
+// Function calls only on bare names; trailers apply to anything.
+atomExpr : primary trailer* ;
+primary
+  : listExpr
+  | nonListPrimary
+  ;
+nonListPrimary
+  : callName LPAREN arguments? RPAREN                                 # callExpr
   | LBRACE ( dictItem ( COMMA dictItem )* COMMA? )? RBRACE            # dictExpr
   | LBRACE atomExpr ( COMMA atomExpr )* COMMA? RBRACE                 # setExpr
   | atom                                                              # atomOnly
   ;
+listExpr : LBRACK ( atomExpr ( COMMA atomExpr )* COMMA? )? RBRACK ;
+trailer
+  : LBRACK subscript RBRACK                                           # indexTrailer
+  | DOT nameWord LPAREN arguments? RPAREN                             # methodTrailer
+  | DOT nameWord                                                      # attrTrailer
+  ;
+
+// An expression that cannot start with `+`, `-` or `[` (see simpleArgs).
+nextArgExpr : nextArgFactor ( binOp factor )* ;
+nextArgFactor
+  : TILDE factor
+  | nonListPrimary trailer* ( POW factor )?
+  ;
+
 callName : NAME | FLOW ;
 arguments : argument ( COMMA argument )* COMMA? ;
 subscript

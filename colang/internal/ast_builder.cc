@@ -90,6 +90,21 @@ int AstBuilder::depth_of(const ExprPtr& e) const {
   return it == expr_depth_.end() ? 1 : it->second;
 }
 
+ExprPtr AstBuilder::too_deep(Ctx* ctx) {
+  SourceLoc loc = loc_of(ctx->getStart());
+  if (!depth_reported_) {
+    depth_reported_ = true;
+    sink_->error("nesting", loc.line, loc.column,
+                 "expression is nested too deeply (more than " + std::to_string(kMaxExprDepth) +
+                     " levels)",
+                 ctx->getStart()->getText());
+  }
+  auto stub = std::make_shared<Expr>();
+  stub->kind = ExprKind::kLiteral;
+  stub->loc = loc;
+  return stub;
+}
+
 ExprPtr AstBuilder::done(std::shared_ptr<Expr> e) {
   int d = 0;
   auto take = [&](const ExprPtr& c) { d = std::max(d, depth_of(c)); };
@@ -542,10 +557,14 @@ Spec AstBuilder::build_named_spec(P::NamedSpecContext* ctx) {
   spec.name = name->firstNameWord()->getText();
   for (P::NameWordContext* w : name->nameWord()) spec.name += " " + name_of(w);
   spec.kind = classify(spec.name);
-  if (auto* args = ctx->specArgs()) {
-    spec.args = args->classicArgs() != nullptr ? build_classic_args(args->classicArgs())
-                                               : build_simple_args(args->simpleArgs());
+  P::ClassicArgsContext* classic = ctx->classicArgs();
+  P::SimpleArgsContext* simple = ctx->simpleArgs();
+  if (auto* args = ctx->specArgs()) {  // the parenthesised form
+    classic = args->classicArgs();
+    simple = args->simpleArgs();
   }
+  if (classic != nullptr) spec.args = build_classic_args(classic);
+  if (simple != nullptr) spec.args = build_simple_args(simple);
   build_members(ctx->member(), spec);
   if (ctx->capture() != nullptr) spec.capture = strip_dollar(ctx->capture()->VAR_NAME()->getText());
   return spec;
@@ -563,18 +582,12 @@ void AstBuilder::build_members(const std::vector<P::MemberContext*>& members, Sp
 
 void AstBuilder::add_arg(std::vector<Arg>& args, std::string name, ExprPtr value,
                          antlr4::Token* at) {
+  // Positional arguments are "$0", "$1", ...; they must all come first, so
+  // the next index is the size of the list while no named one was seen.
+  bool seen_named = !args.empty() && (args.back().name.empty() || args.back().name[0] != '$');
   if (name.empty()) {
-    // Positional: "$0", "$1", ... counted over positional arguments only.
-    size_t index = 0;
-    for (const Arg& a : args) {
-      if (!a.name.empty() && a.name[0] == '$') {
-        ++index;
-      } else {
-        error(at, "syntax", "positional argument follows a named argument");
-        break;
-      }
-    }
-    name = "$" + std::to_string(index);
+    if (seen_named) error(at, "syntax", "positional argument follows a named argument");
+    name = "$" + std::to_string(args.size());
   }
   args.push_back(Arg{std::move(name), std::move(value)});
 }
@@ -592,10 +605,16 @@ std::vector<Arg> AstBuilder::build_classic_args(P::ClassicArgsContext* ctx) {
 
 std::vector<Arg> AstBuilder::build_simple_args(P::SimpleArgsContext* ctx) {
   std::vector<Arg> args;
-  for (P::SimpleArgContext* a : ctx->simpleArg()) {
-    std::string name;
-    if (a->VAR_NAME() != nullptr) name = strip_dollar(a->VAR_NAME()->getText());
-    add_arg(args, std::move(name), build_expr(a->expr()), a->getStart());
+  P::SimpleArgContext* first = ctx->simpleArg();
+  std::string name;
+  if (first->VAR_NAME() != nullptr) name = strip_dollar(first->VAR_NAME()->getText());
+  add_arg(args, std::move(name), build_expr(first->expr()), first->getStart());
+  for (P::NextSimpleArgContext* a : ctx->nextSimpleArg()) {
+    if (a->VAR_NAME() != nullptr) {
+      add_arg(args, strip_dollar(a->VAR_NAME()->getText()), build_expr(a->expr()), a->getStart());
+    } else {
+      add_arg(args, "", build_next_arg_expr(a->nextArgExpr()), a->getStart());
+    }
   }
   return args;
 }
@@ -699,35 +718,85 @@ ExprPtr AstBuilder::build_comparison(P::ComparisonContext* ctx) {
   return done(std::move(e));
 }
 
-ExprPtr AstBuilder::build_expr(P::ExprContext* ctx) { return build_binary_chain(ctx); }
+namespace {
 
-// xorExpr, andExpr, shiftExpr, arithExpr, term and expr all read
-// `operand (op operand)*`, left-associative.
-ExprPtr AstBuilder::build_binary_chain(Ctx* ctx) {
-  const auto& children = ctx->children;
-  if (children.empty()) return nullptr;
-  ExprPtr acc = build_operand(static_cast<Ctx*>(children[0]));
-  for (size_t i = 1; i + 1 < children.size(); i += 2) {
-    auto e = std::make_shared<Expr>();
-    e->kind = ExprKind::kBinary;
-    e->loc = acc != nullptr ? acc->loc : loc_of(ctx->getStart());
-    e->op = children[i]->getText();
-    e->lhs = std::move(acc);
-    e->rhs = build_operand(static_cast<Ctx*>(children[i + 1]));
-    // Source: from the chain's start to this operand's end.
-    antlr4::Token* start = ctx->getStart();
-    antlr4::Token* stop = static_cast<Ctx*>(children[i + 1])->getStop();
-    if (start != nullptr && stop != nullptr && stop->getStopIndex() >= start->getStartIndex()) {
-      e->source = input_->getText(antlr4::misc::Interval(start->getStartIndex(), stop->getStopIndex()));
-    }
-    acc = done(std::move(e));
+// Binding strength of the flat binary operators (Python's order); all are
+// left associative.
+int binary_precedence(size_t token_type) {
+  switch (token_type) {
+    case P::PIPE: return 1;
+    case P::CARET: return 2;
+    case P::AMP: return 3;
+    case P::LSHIFT:
+    case P::RSHIFT: return 4;
+    case P::PLUS:
+    case P::MINUS: return 5;
+    default: return 6;  // * @ / % //
   }
-  return acc;
 }
 
-ExprPtr AstBuilder::build_operand(Ctx* ctx) {
-  if (auto* f = dynamic_cast<P::FactorContext*>(ctx)) return build_factor(f);
-  return build_binary_chain(ctx);
+}  // namespace
+
+ExprPtr AstBuilder::build_expr(P::ExprContext* ctx) {
+  std::vector<P::FactorContext*> factors = ctx->factor();
+  if (factors.size() >= static_cast<size_t>(kMaxExprDepth)) return too_deep(ctx);
+  std::vector<Operand> operands;
+  operands.push_back({build_factor(factors[0]), factors[0]->getStart(), factors[0]->getStop()});
+  for (size_t i = 1; i < factors.size(); ++i) {
+    operands.push_back({build_factor(factors[i]), factors[i]->getStart(), factors[i]->getStop()});
+  }
+  return fold_binary(std::move(operands), ctx->binOp());
+}
+
+ExprPtr AstBuilder::build_next_arg_expr(P::NextArgExprContext* ctx) {
+  std::vector<P::FactorContext*> factors = ctx->factor();
+  if (factors.size() + 1 >= static_cast<size_t>(kMaxExprDepth)) return too_deep(ctx);
+  std::vector<Operand> operands;
+  P::NextArgFactorContext* head = ctx->nextArgFactor();
+  operands.push_back({build_next_arg_factor(head), head->getStart(), head->getStop()});
+  for (P::FactorContext* f : factors) {
+    operands.push_back({build_factor(f), f->getStart(), f->getStop()});
+  }
+  return fold_binary(std::move(operands), ctx->binOp());
+}
+
+// Operator precedence over `operand (op operand)*`, without recursion: a
+// stack of operands and one of pending operators (shunting-yard).
+ExprPtr AstBuilder::fold_binary(std::vector<Operand> operands,
+                                const std::vector<P::BinOpContext*>& ops) {
+  if (operands.size() == 1) return std::move(operands[0].expr);
+  std::vector<Operand> values;
+  std::vector<antlr4::Token*> pending;
+  auto reduce = [&]() {
+    Operand rhs = std::move(values.back());
+    values.pop_back();
+    Operand lhs = std::move(values.back());
+    values.pop_back();
+    antlr4::Token* op = pending.back();
+    pending.pop_back();
+    auto e = std::make_shared<Expr>();
+    e->kind = ExprKind::kBinary;
+    e->loc = loc_of(lhs.start);
+    e->op = op->getText();
+    size_t a = lhs.start->getStartIndex();
+    size_t b = rhs.stop->getStopIndex();
+    if (a != INVALID_INDEX && b != INVALID_INDEX && b >= a) {
+      e->source = input_->getText(antlr4::misc::Interval(a, b));
+    }
+    e->lhs = std::move(lhs.expr);
+    e->rhs = std::move(rhs.expr);
+    values.push_back({done(std::move(e)), lhs.start, rhs.stop});
+  };
+  values.push_back(std::move(operands[0]));
+  for (size_t i = 0; i < ops.size() && i + 1 < operands.size(); ++i) {
+    antlr4::Token* op = ops[i]->getStart();
+    int prec = binary_precedence(op->getType());
+    while (!pending.empty() && binary_precedence(pending.back()->getType()) >= prec) reduce();
+    pending.push_back(op);
+    values.push_back(std::move(operands[i + 1]));
+  }
+  while (!pending.empty()) reduce();
+  return std::move(values.back().expr);
 }
 
 ExprPtr AstBuilder::build_factor(P::FactorContext* ctx) {
@@ -748,58 +817,72 @@ ExprPtr AstBuilder::build_power(P::PowerContext* ctx) {
   return done(std::move(e));
 }
 
-ExprPtr AstBuilder::build_atom_expr(P::AtomExprContext* ctx) {
-  // atomExpr is left-recursive: `a.b[c].d()` nests its postfix contexts
-  // leftwards. Walk down to the primary without recursion (chains can be
-  // long), then apply the postfix operations on the way back up.
-  std::vector<P::AtomExprContext*> chain;
-  P::AtomExprContext* cur = ctx;
-  while (true) {
-    if (auto* c = dynamic_cast<P::IndexExprContext*>(cur)) {
-      chain.push_back(cur);
-      cur = c->atomExpr();
-    } else if (auto* c = dynamic_cast<P::MethodCallExprContext*>(cur)) {
-      chain.push_back(cur);
-      cur = c->atomExpr();
-    } else if (auto* c = dynamic_cast<P::AttrExprContext*>(cur)) {
-      chain.push_back(cur);
-      cur = c->atomExpr();
-    } else {
-      break;
-    }
+ExprPtr AstBuilder::build_next_arg_factor(P::NextArgFactorContext* ctx) {
+  if (ctx->TILDE() != nullptr) {
+    auto e = new_expr(ExprKind::kUnary, ctx);
+    e->op = "~";
+    e->operand = build_factor(ctx->factor());
+    return done(std::move(e));
   }
-  ExprPtr acc = build_primary(cur);
-  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-    P::AtomExprContext* c = *it;
-    std::shared_ptr<Expr> e;
-    if (auto* ix = dynamic_cast<P::IndexExprContext*>(c)) {
-      e = new_expr(ExprKind::kIndex, c);
+  ExprPtr base = build_trailers(build_non_list_primary(ctx->nonListPrimary()), ctx->getStart(),
+                                ctx->trailer());
+  if (ctx->POW() == nullptr) return base;
+  auto e = new_expr(ExprKind::kBinary, ctx);
+  e->op = "**";
+  e->lhs = std::move(base);
+  e->rhs = build_factor(ctx->factor());
+  return done(std::move(e));
+}
+
+ExprPtr AstBuilder::build_atom_expr(P::AtomExprContext* ctx) {
+  P::PrimaryContext* primary = ctx->primary();
+  ExprPtr base = primary->listExpr() != nullptr ? build_list(primary->listExpr())
+                                                : build_non_list_primary(primary->nonListPrimary());
+  return build_trailers(std::move(base), ctx->getStart(), ctx->trailer());
+}
+
+// `base[i]`, `base.name`, `base.name(args)`, applied left to right.
+ExprPtr AstBuilder::build_trailers(ExprPtr base, antlr4::Token* start,
+                                   const std::vector<P::TrailerContext*>& trailers) {
+  if (trailers.size() >= static_cast<size_t>(kMaxExprDepth)) return too_deep(trailers[0]);
+  ExprPtr acc = std::move(base);
+  for (P::TrailerContext* t : trailers) {
+    auto e = std::make_shared<Expr>();
+    e->loc = loc_of(start);
+    size_t a = start->getStartIndex();
+    size_t b = t->getStop() != nullptr ? t->getStop()->getStopIndex() : INVALID_INDEX;
+    if (a != INVALID_INDEX && b != INVALID_INDEX && b >= a) {
+      e->source = input_->getText(antlr4::misc::Interval(a, b));
+    }
+    if (auto* ix = dynamic_cast<P::IndexTrailerContext*>(t)) {
+      e->kind = ExprKind::kIndex;
       e->items.push_back(build_subscript(ix->subscript()));
-    } else if (auto* mc = dynamic_cast<P::MethodCallExprContext*>(c)) {
-      e = new_expr(ExprKind::kMethodCall, c);
+    } else if (auto* mc = dynamic_cast<P::MethodTrailerContext*>(t)) {
+      e->kind = ExprKind::kMethodCall;
       e->name = name_of(mc->nameWord());
       if (mc->arguments() != nullptr) build_arguments(mc->arguments(), *e);
     } else {
-      auto* at = static_cast<P::AttrExprContext*>(c);
-      e = new_expr(ExprKind::kAttr, c);
-      e->name = name_of(at->nameWord());
+      e->kind = ExprKind::kAttr;
+      e->name = name_of(static_cast<P::AttrTrailerContext*>(t)->nameWord());
     }
     e->operand = std::move(acc);
     acc = done(std::move(e));
+    if (depth_reported_) break;  // refused anyway; stay linear in the input
   }
   return acc;
 }
 
-ExprPtr AstBuilder::build_primary(P::AtomExprContext* ctx) {
+ExprPtr AstBuilder::build_list(P::ListExprContext* ctx) {
+  auto e = new_expr(ExprKind::kList, ctx);
+  for (P::AtomExprContext* item : ctx->atomExpr()) e->items.push_back(build_atom_expr(item));
+  return done(std::move(e));
+}
+
+ExprPtr AstBuilder::build_non_list_primary(P::NonListPrimaryContext* ctx) {
   if (auto* c = dynamic_cast<P::CallExprContext*>(ctx)) {
     auto e = new_expr(ExprKind::kCall, ctx);
     e->name = c->callName()->getText();
     if (c->arguments() != nullptr) build_arguments(c->arguments(), *e);
-    return done(std::move(e));
-  }
-  if (auto* c = dynamic_cast<P::ListExprContext*>(ctx)) {
-    auto e = new_expr(ExprKind::kList, ctx);
-    for (P::AtomExprContext* item : c->atomExpr()) e->items.push_back(build_atom_expr(item));
     return done(std::move(e));
   }
   if (auto* c = dynamic_cast<P::SetExprContext*>(ctx)) {
@@ -818,8 +901,7 @@ ExprPtr AstBuilder::build_primary(P::AtomExprContext* ctx) {
     }
     return done(std::move(e));
   }
-  auto* c = static_cast<P::AtomOnlyContext*>(ctx);
-  return build_atom(c->atom());
+  return build_atom(static_cast<P::AtomOnlyContext*>(ctx)->atom());
 }
 
 ExprPtr AstBuilder::build_subscript(P::SubscriptContext* ctx) {

@@ -77,12 +77,21 @@ class AstBuilder {
   ExprPtr build_not_test(P::NotTestContext* ctx);
   ExprPtr build_comparison(P::ComparisonContext* ctx);
   ExprPtr build_expr(P::ExprContext* ctx);
-  ExprPtr build_binary_chain(Ctx* ctx);  // xorExpr ... term: operand (op operand)*
-  ExprPtr build_operand(Ctx* ctx);
+  ExprPtr build_next_arg_expr(P::NextArgExprContext* ctx);
+  struct Operand {
+    ExprPtr expr;
+    antlr4::Token* start;
+    antlr4::Token* stop;
+  };
+  ExprPtr fold_binary(std::vector<Operand> operands, const std::vector<P::BinOpContext*>& ops);
   ExprPtr build_factor(P::FactorContext* ctx);
   ExprPtr build_power(P::PowerContext* ctx);
+  ExprPtr build_next_arg_factor(P::NextArgFactorContext* ctx);
   ExprPtr build_atom_expr(P::AtomExprContext* ctx);
-  ExprPtr build_primary(P::AtomExprContext* ctx);
+  ExprPtr build_trailers(ExprPtr base, antlr4::Token* start,
+                         const std::vector<P::TrailerContext*>& trailers);
+  ExprPtr build_list(P::ListExprContext* ctx);
+  ExprPtr build_non_list_primary(P::NonListPrimaryContext* ctx);
   ExprPtr build_subscript(P::SubscriptContext* ctx);
   void build_arguments(P::ArgumentsContext* ctx, Expr& call);
   ExprPtr build_atom(P::AtomContext* ctx);
@@ -91,6 +100,7 @@ class AstBuilder {
   // ---- helpers
   std::shared_ptr<Expr> new_expr(ExprKind kind, Ctx* ctx);
   ExprPtr done(std::shared_ptr<Expr> e);  // records depth, checks the limit
+  ExprPtr too_deep(Ctx* ctx);             // reports once, returns a stub
   int depth_of(const ExprPtr& e) const;
   SourceLoc loc_of(const antlr4::Token* tok) const;
   std::string text_of(Ctx* ctx) const;

@@ -337,6 +337,12 @@ TEST_CASE("simple and classic arguments") {
         "await flow<user said>($0=regex(\"\\bmatch\\b\"))\n");
   // A name followed by a parenthesis takes classic arguments (D.12).
   CHECK(stmt_of("f ($d[\"v\"])") == "await flow<f>($0=$d[\"v\"])\n");
+  // Later simple arguments cannot start with + - [ or take members: the
+  // previous argument continues (the reference parser is greedy too).
+  CHECK(stmt_of("bot say \"a\" -1") == "await flow<bot say>($0=(\"a\" - 1))\n");
+  CHECK(stmt_of("bot say $x [1] ~$y") == "await flow<bot say>($0=$x[1], $1=(~$y))\n");
+  CHECK(stmt_of("bot say $x .Finished()") == "await flow<bot say>($0=$x.Finished())\n");
+  CHECK(stmt_of("bot say -1 [2]") == "await flow<bot say>($0=(-1[2]))\n");
   // f"..." is a flow call (D.10).
   CHECK(stmt_of("f\"x\"") == "await flow<f>($0=\"x\")\n");
 }
@@ -676,6 +682,12 @@ TEST_CASE("Diagnostic::render") {
         "bad.co:2:9: error: unexpected character '?' (near '?')\n"
         "  \t$x = 1 ? 2\n"
         "  \t       ^");
+  // A huge line shows a window around the column.
+  Diagnostic wide = first_error("flow main\n  $x = " + std::string(300, '1') + " ? 2\n");
+  std::string r = wide.render();
+  CHECK(r.find("\n  ..." + std::string(69, '1') + " ? 2") != std::string::npos);
+  CHECK(r.size() < 400);
+  CHECK(r.substr(r.rfind('\n') + 1) == "  " + std::string(3 + 70, ' ') + "^");
   Diagnostic plain;
   plain.message = "no position";
   CHECK(plain.render() == "<input>: error: no position");
@@ -706,6 +718,18 @@ TEST_CASE("hostile input: deep nesting, long chains, junk") {
   std::string sum = "flow f\n  $x = 1";
   for (int i = 0; i < 20000; ++i) sum += "+1";
   CHECK(first_error(sum + "\n").code == "nesting");
+  // Long argument lists and operator chains in simple arguments parse in
+  // linear time (no lookahead to the end of the line at every operator).
+  std::string args = "flow f\n  bot say $x";
+  for (int i = 0; i < 100; ++i) args += " + 1 - $y[0].z";
+  for (int i = 0; i < 20000; ++i) args += " \"a\"";
+  auto t0 = std::chrono::steady_clock::now();
+  ParseResult a = parse_colang(args + "\n", "t.co");
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  INFO(all_diagnostics(a));
+  CHECK(a.ok());
+  MESSAGE("20001 simple arguments: " << ms << " ms");
+  CHECK(ms < 5000.0);
   // A long, flat statement sequence is fine.
   std::string many = "flow f\n";
   for (int i = 0; i < 5000; ++i) many += "  $x = " + std::to_string(i) + "\n";
