@@ -55,8 +55,12 @@ std::string describe(const std::vector<Dict>& events) {
   for (size_t i = 0; i < events.size(); ++i) {
     if (i) s += ", ";
     const Value* t = events[i].find("type");
-    s += t ? colang::to_python_str(*t) : "?";
-    if (const Value* sc = events[i].find("script")) s += "(" + colang::to_python_repr(*sc) + ")";
+    s.append(t ? colang::to_python_str(*t) : std::string("?"));
+    if (const Value* sc = events[i].find("script")) {
+      s.push_back('(');
+      s.append(colang::to_python_repr(*sc));
+      s.push_back(')');
+    }
   }
   return s + "]";
 }
