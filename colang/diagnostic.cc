@@ -16,12 +16,13 @@ std::string Diagnostic::render() const {
   std::string out;
   out += file.empty() ? "<input>" : file;
   if (line > 0) {
-    out += ":" + std::to_string(line);
-    if (column > 0) out += ":" + std::to_string(column);
+    // (append, not ":" + ...: GCC 12 warns falsely on that form)
+    out.append(":").append(std::to_string(line));
+    if (column > 0) out.append(":").append(std::to_string(column));
   }
   out += severity == Severity::kError ? ": error: " : ": warning: ";
   out += message;
-  if (!near.empty()) out += " (near '" + near + "')";
+  if (!near.empty()) out.append(" (near '").append(near).append("')");
   if (line <= 0 || source_line.empty()) return out;
 
   // Byte offset of each character (UTF-8) of the line.
@@ -40,10 +41,10 @@ std::string Diagnostic::render() const {
   auto byte_at = [&](size_t c) { return c < n ? starts[c] : source_line.size(); };
   std::string shown = source_line.substr(byte_at(first), byte_at(last) - byte_at(first));
   std::string lead = first > 0 ? "..." : "";
-  out += "\n  " + lead + shown + (last < n ? "..." : "");
+  out.append("\n  ").append(lead).append(shown).append(last < n ? "..." : "");
   // The caret sits under the column; tabs are copied so it lines up however
   // they are displayed.
-  out += "\n  " + std::string(lead.size(), ' ');
+  out.append("\n  ").append(lead.size(), ' ');
   for (size_t c = first; c < col; ++c) {
     out += (c < n && source_line[starts[c]] == '\t') ? '\t' : ' ';
   }

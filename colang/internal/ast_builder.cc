@@ -555,7 +555,7 @@ Spec AstBuilder::build_named_spec(P::NamedSpecContext* ctx) {
   spec.loc = loc_of(ctx->getStart());
   P::SpecNameContext* name = ctx->specName();
   spec.name = name->firstNameWord()->getText();
-  for (P::NameWordContext* w : name->nameWord()) spec.name += " " + name_of(w);
+  for (P::NameWordContext* w : name->nameWord()) spec.name.append(" ").append(name_of(w));
   spec.kind = classify(spec.name);
   P::ClassicArgsContext* classic = ctx->classicArgs();
   P::SimpleArgsContext* simple = ctx->simpleArgs();
