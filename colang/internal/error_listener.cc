@@ -134,8 +134,10 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::To
   }
 
   std::string message = what;
+  std::string code = type == L::INDENT ? "indent" : "syntax";
   if (type != L::INDENT && expects(L::INDENT)) {
     message += "; expected an indented block";
+    code = "indent";
   } else if (!expected.empty() && expected.size() <= 4) {
     // Name what would have fitted, when that is a short list.
     std::set<std::string> names;
@@ -161,7 +163,7 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::To
   // "near 'end of line'" would only repeat the message.
   std::string near;
   if (type != antlr4::Token::EOF && type != L::NEWLINE) near = token_display_text(offending);
-  sink_->fatal("syntax", static_cast<int>(line), static_cast<int>(column) + 1, message, near);
+  sink_->fatal(code, static_cast<int>(line), static_cast<int>(column) + 1, message, near);
 }
 
 }  // namespace rg::colang::internal

@@ -638,8 +638,8 @@ TEST_CASE("syntax errors name the line, column and token") {
     const char* message_part;
   };
   const Case cases[] = {
-      {"flow main\n  match X()\n    match Y()\n", 3, 5, "syntax", "unexpected indentation"},
-      {"flow main\nmatch X()\n", 2, 1, "syntax", "expected an indented block"},
+      {"flow main\n  match X()\n    match Y()\n", 3, 5, "indent", "unexpected indentation"},
+      {"flow main\nmatch X()\n", 2, 1, "indent", "expected an indented block"},
       {"flow main\n    match X()\n  match Y()\n", 3, 3, "indent", "line 3"},
       {"flow main\n  $x = \"abc\n", 2, 8, "string", "not closed"},
       {"flow main\n  $x = \"\"\"abc\n\n", 2, 8, "string", "never closed"},
@@ -650,11 +650,11 @@ TEST_CASE("syntax errors name the line, column and token") {
       {"flow main\n  flow inner\n    pass\n", 2, 3, "syntax", "top level"},
       {"flow main\n  match E(a=1,\n\nflow b\n  pass\n", 4, 6, "syntax", "'(' opened on line 2"},
       {"flow main\n  send E(\n", 2, 9, "syntax", "'(' is never closed"},
-      {"flow main\n", 2, 1, "syntax", "expected an indented block"},
+      {"flow main\n", 2, 1, "indent", "expected an indented block"},
       {"flow send x\n  pass\n", 1, 6, "semantic", "may not start with the keyword 'send'"},
       {"@meta(x=$y)\nflow a\n  pass\n", 1, 9, "semantic", "literal"},
       {"flow main\n  $x = 99999999999999999999\n", 2, 8, "semantic", "too large"},
-      {"flow main\n  if $x\n  pass\n", 3, 3, "syntax", "expected an indented block"},
+      {"flow main\n  if $x\n  pass\n", 3, 3, "indent", "expected an indented block"},
       {"flow main\n  $x = 1 if $y else 2\n", 2, 10, "syntax", "unexpected 'if'"},
       {"flow a\n  pass\n  else\n    pass\n", 3, 3, "syntax", "unexpected 'else'"},
       {"flow main\n  $x = \xff\n", 2, 8, "encoding", "UTF-8"},
