@@ -1,6 +1,7 @@
 // Building a FlowLibrary from parsed files: names, overrides, expansion.
 #include "runtime/flow_library.h"
 
+#include <algorithm>
 #include <set>
 
 #include "runtime/expand.h"
@@ -79,7 +80,9 @@ std::string static_event_name(const colang::Spec& spec) {
 
 class FlowLibraryBuilder {
  public:
-  static FlowLibrary::BuildResult build(const std::vector<colang::File>& files) {
+  // `base`: flows already defined (for extend); its names count as defined.
+  static FlowLibrary::BuildResult build(const std::vector<colang::File>& files,
+                                        const FlowLibrary* base = nullptr) {
     FlowLibrary::BuildResult result;
     // Pick one definition per name: an @override replaces the others.
     std::map<std::string, const colang::Flow*> chosen;
@@ -95,6 +98,11 @@ class FlowLibraryBuilder {
         }
         auto it = chosen.find(flow.name);
         if (it == chosen.end()) {
+          if (base && base->find(flow.name) && !has_decorator(flow, "override")) {
+            result.diagnostics.push_back(error_at(
+                flow, flow.loc, "flow '" + flow.name + "' is already defined; mark it @override to replace it"));
+            continue;
+          }
           chosen[flow.name] = &flow;
           order.push_back(flow.name);
           continue;
@@ -114,16 +122,19 @@ class FlowLibraryBuilder {
         }
       }
     }
-    auto library = std::make_shared<FlowLibrary>();
+    auto library = base ? std::make_shared<FlowLibrary>(*base) : std::make_shared<FlowLibrary>();
     for (const auto& name : order) {
       const colang::Flow& flow = *chosen[name];
       try {
         auto config = std::make_shared<FlowConfig>(expand_flow(flow));
         for (auto& el : config->elements)
           if (el.kind == ElementKind::kMatch) el.event_name = static_event_name(el.spec);
-        if (config->active) library->active_.push_back(name);
+        bool existed = library->flows_.count(name) > 0;
+        if (config->active && std::find(library->active_.begin(), library->active_.end(), name) ==
+                                  library->active_.end())
+          library->active_.push_back(name);
         library->flows_[name] = std::move(config);
-        library->order_.push_back(name);
+        if (!existed) library->order_.push_back(name);
       } catch (const ExpandError& e) {
         result.diagnostics.push_back(error_at(flow, e.loc(), e.what()));
       }
@@ -137,8 +148,31 @@ FlowLibrary::BuildResult FlowLibrary::build(const std::vector<colang::File>& fil
   return FlowLibraryBuilder::build(files);
 }
 
+FlowLibrary::BuildResult FlowLibrary::extend(const FlowLibrary& base,
+                                             const std::vector<colang::File>& files) {
+  return FlowLibraryBuilder::build(files, &base);
+}
+
+std::shared_ptr<const FlowLibrary> FlowLibrary::without(const FlowLibrary& base,
+                                                        const std::vector<std::string>& flow_ids) {
+  auto library = std::make_shared<FlowLibrary>(base);
+  for (const auto& id : flow_ids) {
+    library->flows_.erase(id);
+    auto drop = [&](std::vector<std::string>& v) { v.erase(std::remove(v.begin(), v.end(), id), v.end()); };
+    drop(library->order_);
+    drop(library->active_);
+  }
+  return library;
+}
+
 FlowLibrary::~FlowLibrary() = default;
+FlowLibrary::FlowLibrary(const FlowLibrary&) = default;
 FlowLibrary::FlowLibrary(FlowLibrary&&) noexcept = default;
+
+std::shared_ptr<const FlowConfig> FlowLibrary::find_shared(std::string_view flow_id) const {
+  auto it = flows_.find(flow_id);
+  return it == flows_.end() ? nullptr : it->second;
+}
 
 const FlowConfig* FlowLibrary::find(std::string_view flow_id) const {
   auto it = flows_.find(flow_id);

@@ -28,13 +28,23 @@ class FlowLibrary {
   // whose first word is a statement keyword.
   static BuildResult build(const std::vector<colang::File>& files);
 
+  // A copy of `base` with the flows of `files` added (a name that exists is
+  // replaced only by an @override definition, else reported) — for flows
+  // added to one conversation at run time.
+  static BuildResult extend(const FlowLibrary& base, const std::vector<colang::File>& files);
+  // A copy of `base` without the given flows (unknown ids are ignored).
+  static std::shared_ptr<const FlowLibrary> without(const FlowLibrary& base,
+                                                    const std::vector<std::string>& flow_ids);
+
   const FlowConfig* find(std::string_view flow_id) const;
+  std::shared_ptr<const FlowConfig> find_shared(std::string_view flow_id) const;
   std::vector<std::string> flow_ids() const;
   // Flows decorated @active, in definition order (started before main).
   const std::vector<std::string>& active_flow_ids() const { return active_; }
 
   FlowLibrary() = default;
   ~FlowLibrary();
+  FlowLibrary(const FlowLibrary&);
   FlowLibrary(FlowLibrary&&) noexcept;
 
  private:

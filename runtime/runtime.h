@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "colang/diagnostic.h"
 #include "colang/value.h"
 #include "runtime/flow_library.h"
 #include "runtime/state.h"
@@ -32,5 +33,16 @@ const std::vector<colang::Dict>& run_to_completion(State& state, const colang::D
 // dict): the state machine's matching, without changing the state. Used by
 // the CheckForActiveEventMatchAction system action.
 bool has_active_match(State& state, const colang::Dict& event);
+
+// Adds the flows of Colang source to this conversation only (the shared
+// library is not touched: the state gets an extended copy). Returns the
+// diagnostics; on errors nothing is added. Used by AddFlowsAction.
+std::vector<colang::Diagnostic> add_flows(State& state, const std::string& source);
+// Removes flows from this conversation (running instances finish normally).
+void remove_flows(State& state, const std::vector<std::string>& flow_ids);
+// Re-applies state.library_changes to state.library (after restoring a
+// state). Returns a library with every flow ever added and none removed,
+// against which flow instances of the state resolve their config.
+std::shared_ptr<const FlowLibrary> replay_library_changes(State& state);
 
 }  // namespace rg::runtime

@@ -51,7 +51,9 @@ struct FlowScope {
 struct FlowState {
   std::string uid;  // "(flow id)<uuid>"
   std::string flow_id;
-  const FlowConfig* config = nullptr;  // resolved from flow_id, never serialised
+  // Resolved from flow_id, never serialised. Shared, so a flow removed from
+  // the library at run time (RemoveFlowsAction) stays valid for its instances.
+  std::shared_ptr<const FlowConfig> config;
   std::string loop_id;
   std::string hierarchy_position;
   // Heads by uid. Uids are fixed-width counters, so map order is creation order.
@@ -127,6 +129,12 @@ class State {
   std::deque<Event> internal_events;
   std::vector<colang::Dict> outgoing_events;
   std::string main_flow_uid;
+  // Flows added and removed at run time (AddFlowsAction/RemoveFlowsAction),
+  // in order: {"add", Colang source} or {"remove", flow id}. `library` is the
+  // base library with these applied; kept so JSON can rebuild it.
+  std::vector<std::pair<std::string, std::string>> library_changes;
+  // The transcript of the last UtteranceUserActionFinished processed.
+  std::string last_user_message;
   uint64_t uid_counter = 0;
   size_t prune_at = 0;  // flow count at which to drop unreferenced done flows next
   uint64_t rng_state = 0;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "colang/value_json.h"
+#include "runtime/runtime.h"
 
 namespace rg::runtime {
 
@@ -119,6 +120,8 @@ json state_to_json(const State& s) {
   return json{{"version", 1},
               {"main_flow_uid", s.main_flow_uid},
               {"system_config", to_json(s.system_config)},
+              {"last_user_message", s.last_user_message},
+              {"library_changes", s.library_changes},
               {"uid_counter", s.uid_counter},
               {"rng_state", s.rng_state},
               {"seed", s.options.seed},
@@ -140,6 +143,11 @@ std::unique_ptr<State> state_from_json(const json& j, std::shared_ptr<const Flow
   s->rng_state = field<uint64_t>(j, "rng_state", "");
   s->globals = dict_field(j, "globals", "");
   if (j.contains("system_config")) s->system_config = colang::from_json(j.at("system_config"));
+  s->last_user_message = field<std::string>(j, "last_user_message", "");
+  s->library_changes =
+      field<std::vector<std::pair<std::string, std::string>>>(j, "library_changes", "");
+  // Flows added at run time come back before flow ids are resolved.
+  library = replay_library_changes(*s);
   const json& flows = node(j, "flows", "");
   if (!flows.is_array()) throw std::invalid_argument("state JSON: field 'flows' is not a list");
   for (size_t fi = 0; fi < flows.size(); ++fi) {
@@ -148,7 +156,7 @@ std::unique_ptr<State> state_from_json(const json& j, std::shared_ptr<const Flow
     auto f = std::make_unique<FlowState>();
     f->uid = field<std::string>(fj, "uid", path);
     f->flow_id = field<std::string>(fj, "flow_id", path);
-    f->config = library->find(f->flow_id);
+    f->config = library->find_shared(f->flow_id);
     if (!f->config)
       throw std::invalid_argument("state JSON: field '" + path + ".flow_id' names flow '" +
                                   f->flow_id + "', which the config does not define");

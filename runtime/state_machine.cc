@@ -165,11 +165,12 @@ class Machine {
   }
 
   // ------------------------------------------------------------ flow instances
-  FlowState& create_instance(const FlowConfig& config, const std::string& uid) {
+  FlowState& create_instance(std::shared_ptr<const FlowConfig> shared, const std::string& uid) {
+    const FlowConfig& config = *shared;
     auto f = std::make_unique<FlowState>();
     f->uid = uid;
     f->flow_id = config.id;
-    f->config = &config;
+    f->config = std::move(shared);
     f->hierarchy_position = "0";
     FlowHead h;
     h.uid = s_.new_head_uid();
@@ -411,7 +412,7 @@ class Machine {
     if (e.name == "StartFlow") {
       const Value* id = args.find("flow_id");
       if (!id || !id->is_str() || id->as_str() == "main") return handled;
-      const FlowConfig* config = s_.library->find(id->as_str());
+      std::shared_ptr<const FlowConfig> config = s_.library->find_shared(id->as_str());
       if (!config) return handled;
       handled.insert(kAllLoops);
       const Value* act = args.find("activated");
@@ -431,7 +432,7 @@ class Machine {
       std::string uid = inst && inst->is_str() ? inst->as_str()
                                                : "(" + config->id + ")" + s_.new_uuid();
       if (s_.flow(uid)) return handled;  // already exists
-      create_instance(*config, uid);
+      create_instance(config, uid);
     } else if (e.name == "FinishFlow" || e.name == "StopFlow") {
       bool finish = e.name == "FinishFlow";
       const Value* deact = args.find("deactivate");
@@ -816,12 +817,21 @@ class Machine {
                 at->fork_id == el.fork_id)
               arrived.push_back(&x);
           }
-          // The head that arrived last continues. Spec B.7 says "best-scored";
-          // the reference corpus (test_when_else_deep_hierarchy_case_match)
-          // shows the later arrival winning even against a better score.
+          // The best-scored arriving head continues (score chains compare as
+          // Python lists: an equal prefix makes the longer chain greater);
+          // exact ties are broken by the seeded generator (spec B.7).
           FlowHead* picked = h;
-          for (FlowHead* x : arrived)
-            if (x->merge_order > picked->merge_order) picked = x;
+          std::vector<FlowHead*> best;
+          for (FlowHead* x : arrived) {
+            if (best.empty() || scores_greater(x->matching_scores, best[0]->matching_scores)) {
+              best = {x};
+            } else if (!scores_greater(best[0]->matching_scores, x->matching_scores)) {
+              best.push_back(x);
+            }
+          }
+          if (!best.empty())
+            picked = best[std::min(best.size() - 1,
+                                   static_cast<size_t>(s_.random() * static_cast<double>(best.size())))];
           FlowHead& parent = f.heads.at(parent_uid);
           parent.position = picked->position;
           parent.status = HeadStatus::kActive;
@@ -1028,7 +1038,7 @@ class Machine {
 
 std::unique_ptr<State> new_state(std::shared_ptr<const FlowLibrary> library, StateOptions options) {
   if (!library) throw std::invalid_argument("no flow library");
-  const FlowConfig* main = library->find("main");
+  std::shared_ptr<const FlowConfig> main = library->find_shared("main");
   if (!main) throw std::invalid_argument("the flows define no 'main' flow");
   auto state = std::make_unique<State>(library, std::move(options));
   auto f = std::make_unique<FlowState>();
@@ -1081,7 +1091,11 @@ bool has_active_match(State& state, const Dict& event) {
 }
 
 const std::vector<Dict>& run_to_completion(State& state, const Dict& event) {
-  Machine(state).run(from_umim(event));
+  Event input = from_umim(event);
+  if (input.name == "UtteranceUserActionFinished")
+    if (const Value* t = input.args->find("final_transcript"); t && t->is_str())
+      state.last_user_message = t->as_str();
+  Machine(state).run(std::move(input));
   return state.outgoing_events;
 }
 

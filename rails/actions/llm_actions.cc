@@ -135,7 +135,12 @@ Value parse_generated_value(const std::string& completion, const std::string& va
 void register_llm_actions(ActionRegistry& registry, std::shared_ptr<llm::LlmClient> llm) {
   registry.add("GenerateUserIntentAction", [llm](const colang::Dict& args,
                                                  const runtime::ActionContext&) {
-    const std::string& action = string_argument(args, "GenerateUserIntentAction", "user_action");
+    // `user_action` ('user said "hi"'); older configs pass `user_utterance`.
+    std::string action;
+    if (const Value* u = args.find("user_utterance"); u && u->is_str() && !args.contains("user_action"))
+      action = "user said \"" + u->as_str() + "\"";
+    else
+      action = string_argument(args, "GenerateUserIntentAction", "user_action");
     llm::LlmParams params;
     params.temperature = 0.0;
     params.stop = {"\n"};
