@@ -40,7 +40,6 @@ struct FlowHead {
   std::vector<std::string> scope_uids;
   std::vector<std::string> catch_labels;  // innermost last
   std::string fork_parent;                // head that forked this one ("" for roots)
-  uint64_t merge_order = 0;               // when it reached a merge (later wins)
 };
 
 struct FlowScope {

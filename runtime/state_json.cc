@@ -76,8 +76,7 @@ json head_to_json(const FlowHead& h) {
               {"matching_scores", h.matching_scores},
               {"scope_uids", h.scope_uids},
               {"catch_labels", h.catch_labels},
-              {"fork_parent", h.fork_parent},
-              {"merge_order", h.merge_order}};
+              {"fork_parent", h.fork_parent}};
 }
 
 }  // namespace
@@ -177,7 +176,6 @@ std::unique_ptr<State> state_from_json(const json& j, std::shared_ptr<const Flow
       h.scope_uids = field<std::vector<std::string>>(hj, "scope_uids", hp);
       h.catch_labels = field<std::vector<std::string>>(hj, "catch_labels", hp);
       h.fork_parent = field<std::string>(hj, "fork_parent", hp);
-      h.merge_order = field<uint64_t>(hj, "merge_order", hp);
       f->heads.emplace(h.uid, std::move(h));
     }
     f->head_fork_uids = field<std::map<std::string, std::string>>(fj, "head_fork_uids", path);

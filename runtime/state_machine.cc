@@ -804,7 +804,6 @@ class Machine {
           }
           if (h->status != HeadStatus::kMerging) {
             h->status = HeadStatus::kMerging;  // merges wait for an empty queue
-            h->merge_order = ++s_.uid_counter;
             return new_heads;
           }
           std::string parent_uid = fork->second;
