@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,14 @@ std::unique_ptr<State> new_state(std::shared_ptr<const FlowLibrary> library,
 
 // The internal event that starts a flow: {"type": "StartFlow", "flow_id": id}.
 colang::Dict start_flow_event(const std::string& flow_id, bool activated = false);
+
+// run_to_completion processed StateOptions::max_internal_events events without
+// settling (flows that keep triggering each other). The state is left as it
+// was at that point; the conversation should be reset.
+class RuntimeBudgetExceeded : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 // Processes one input event and every internal event that cascades from it,
 // until no head can advance. Returns the outgoing UMIM events of this call,

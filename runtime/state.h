@@ -106,6 +106,12 @@ struct StateOptions {
   std::function<std::string()> now;
   // Receives `log` and `print` statements ("log"/"print", text); none: dropped.
   std::function<void(std::string_view kind, const std::string& text)> on_print;
+  // Budgets that keep a broken flow from hanging its host thread:
+  // elements one head may slide over without waiting (`while True` with no
+  // wait) before its flow fails with a ColangError, and internal events one
+  // run_to_completion may process before it throws RuntimeBudgetExceeded.
+  int max_slide_steps = 100000;
+  int max_internal_events = 1000000;
   // Debug trace of matching and conflict resolution (none: no cost).
   std::function<void(const std::string& line)> trace;
 };

@@ -54,6 +54,7 @@ constexpr size_t kPruneSlack = 64;
 class Machine {
  public:
   explicit Machine(State& s) : s_(s) {}
+  int events_processed_ = 0;
 
   void run(Event input) {
     // Between two input events nothing is queued, so every reference to a
@@ -70,6 +71,11 @@ class Machine {
     while (true) {
       while (true) {
         while (!s_.internal_events.empty()) {
+          if (++events_processed_ > s_.options.max_internal_events)
+            throw RuntimeBudgetExceeded(
+                "the event cascade did not settle after " +
+                std::to_string(s_.options.max_internal_events) +
+                " internal events (flows that keep triggering each other?)");
           Event e = std::move(s_.internal_events.front());
           s_.internal_events.pop_front();
           append_unique(actionable, process_event(e));
@@ -725,7 +731,11 @@ class Machine {
     std::vector<HeadRef> new_heads;
     const FlowConfig& c = *f.config;
     const int end = static_cast<int>(c.elements.size());
-    while (true) {
+    for (int steps = 0;; ++steps) {
+      if (steps > s_.options.max_slide_steps)
+        throw EvalError("RuntimeError", "flow '" + f.flow_id + "' ran " +
+                                            std::to_string(s_.options.max_slide_steps) +
+                                            " steps without waiting for an event (an endless loop?)");
       FlowHead* h = head(r);
       if (!h || h->position >= end || h->status == HeadStatus::kInactive) break;
       if (!is_listening(f) && f.status != FlowStatus::kStopping) break;

@@ -418,3 +418,43 @@ TEST_CASE("new_state needs a main flow") {
   auto lib = compile("flow other\n  pass\n");
   CHECK_THROWS_AS(new_state(lib), std::invalid_argument);
 }
+
+TEST_CASE("a loop that never waits fails its flow instead of hanging") {
+  auto lib = compile(R"(
+flow spin
+  $i = 0
+  while True
+    $i = $i + 1
+
+flow main
+  when spin
+    start UtteranceBotAction(script="spin finished")
+  else
+    start UtteranceBotAction(script="spin failed")
+  match Never()
+)");
+  StateOptions options;
+  options.max_slide_steps = 10000;
+  auto s = new_state(lib, options);
+  CHECK(scripts(start_main(*s)) == Strings{"spin failed"});
+}
+
+TEST_CASE("flows that trigger each other forever stop with RuntimeBudgetExceeded") {
+  auto lib = compile(R"(
+flow ping
+  match FlowFinished(flow_id="pong")
+  send StartFlow(flow_id="pong")
+
+flow pong
+  pass
+
+flow main
+  activate ping
+  send StartFlow(flow_id="pong")
+  match Never()
+)");
+  StateOptions options;
+  options.max_internal_events = 5000;
+  auto s = new_state(lib, options);
+  CHECK_THROWS_AS(start_main(*s), RuntimeBudgetExceeded);
+}
