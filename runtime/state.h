@@ -108,8 +108,9 @@ struct StateOptions {
   std::function<void(std::string_view kind, const std::string& text)> on_print;
   // Budgets that keep a broken flow from hanging its host thread:
   // elements one head may slide over without waiting (`while True` with no
-  // wait) before its flow fails with a ColangError, and internal events one
-  // run_to_completion may process before it throws RuntimeBudgetExceeded.
+  // wait) before its flow fails with a ColangError, and events (internal or
+  // emitted) one run_to_completion may process before it throws
+  // RuntimeBudgetExceeded.
   int max_slide_steps = 100000;
   int max_internal_events = 1000000;
   // Debug trace of matching and conflict resolution (none: no cost).

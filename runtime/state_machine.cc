@@ -98,6 +98,12 @@ class Machine {
         if (f && h && h->status == HeadStatus::kActive && is_active(*f) && is_actionable(*f, *h))
           ready.push_back(r);
       }
+      // Each round emits at least one outgoing event; a flow that keeps
+      // sending without ever waiting would otherwise never return.
+      if (!ready.empty() && ++events_processed_ > s_.options.max_internal_events)
+        throw RuntimeBudgetExceeded("flows kept emitting events without waiting (" +
+                                    std::to_string(s_.options.max_internal_events) +
+                                    " events in one step; a `while` loop around `send`?)");
       actionable = advance(resolve_conflicts(ready));
       if (actionable.empty() && s_.internal_events.empty()) break;
     }

@@ -458,3 +458,18 @@ flow main
   auto s = new_state(lib, options);
   CHECK_THROWS_AS(start_main(*s), RuntimeBudgetExceeded);
 }
+
+TEST_CASE("a loop that keeps sending without waiting stops with RuntimeBudgetExceeded") {
+  // Found by tests/fuzz/runtime_fuzz.
+  auto lib = compile(R"(
+flow main
+  $n = 0
+  while $n < 2
+     send Over()
+  match X()
+)");
+  StateOptions options;
+  options.max_internal_events = 5000;
+  auto s = new_state(lib, options);
+  CHECK_THROWS_AS(start_main(*s), RuntimeBudgetExceeded);
+}
