@@ -279,8 +279,6 @@ Value Value::deep_copy() const {
 }
 
 // ---------------------------------------------------------------- printing
-namespace {
-
 // Decodes one UTF-8 sequence at s[i]; returns the code point and advances i.
 // An invalid byte decodes as itself (0x80-0xFF) and advances by one.
 uint32_t decode_utf8(std::string_view s, size_t& i) {
@@ -319,6 +317,10 @@ uint32_t decode_utf8(std::string_view s, size_t& i) {
   i += len;
   return cp;
 }
+
+namespace {
+
+
 
 // Python's str.isprintable() for non-ASCII code points, approximated by the
 // separator, format, surrogate and private-use ranges that occur in practice.

@@ -185,6 +185,10 @@ inline bool Dict::empty() const { return entries_.empty(); }
 inline std::vector<Dict::Entry>::const_iterator Dict::begin() const { return entries_.begin(); }
 inline std::vector<Dict::Entry>::const_iterator Dict::end() const { return entries_.end(); }
 
+// Decodes one UTF-8 sequence at s[i]; returns the code point and advances i.
+// An invalid byte decodes as itself (0x80-0xFF) and advances by one.
+uint32_t decode_utf8(std::string_view s, size_t& i);
+
 // Python `str(v)`: strings as-is, `None`, `True`, `1.5`, `10.0`, lists and
 // dicts in repr form (`['a', 1]`, `{'k': 'v'}`).
 std::string to_python_str(const Value& v);

@@ -297,28 +297,7 @@ Value fn_type(CallArgs& a, EvalHost&) {
 Value fn_list(CallArgs& a, EvalHost&) {
   expect_args("list", a, 0, 1);
   if (a.positional.empty()) return Value(List{});
-  const Value& v = a.positional[0];
-  switch (v.kind()) {
-    case Value::Kind::kList:
-    case Value::Kind::kSet: return Value(List(v.as_list()));
-    case Value::Kind::kDict: {
-      List keys;
-      for (const auto& e : v.as_dict()) keys.emplace_back(e.first);
-      return Value(std::move(keys));
-    }
-    case Value::Kind::kStr: {
-      List chars;
-      const std::string& s = v.as_str();
-      size_t i = 0;
-      while (i < s.size()) {
-        const size_t start = i;
-        utf8_decode(s, i);
-        chars.emplace_back(s.substr(start, i - start));
-      }
-      return Value(std::move(chars));
-    }
-    default: raise("TypeError", quoted_type(v) + " object is not iterable");
-  }
+  return Value(iterate(a.positional[0]));  // a copy: list(x) is a new list
 }
 
 // Python's str.strip() of whitespace, then `_` allowed between digits only.

@@ -409,19 +409,17 @@ class Expander {
         await_group(e, return_var, loc);
         return;
       case SpecOpKind::kActivate:
-        for (const auto& group : to_dnf(e)) {
-          if (to_dnf(e).size() > 1)
-            throw ExpandError("'activate' does not support 'or' groups", loc);
-          for (const auto& spec : group) activate_one(spec);
-        }
+      case SpecOpKind::kDeactivate: {
+        // `activate a and b` activates both; there is no meaning for `or`.
+        bool activate = op == SpecOpKind::kActivate;
+        auto groups = to_dnf(e);
+        if (groups.size() > 1)
+          throw ExpandError(std::string(activate ? "'activate'" : "'deactivate'") +
+                                " does not support 'or' groups",
+                            loc);
+        for (const auto& spec : groups[0]) activate ? activate_one(spec) : deactivate_one(spec);
         return;
-      case SpecOpKind::kDeactivate:
-        for (const auto& group : to_dnf(e)) {
-          if (to_dnf(e).size() > 1)
-            throw ExpandError("'deactivate' does not support 'or' groups", loc);
-          for (const auto& spec : group) deactivate_one(spec);
-        }
-        return;
+      }
       case SpecOpKind::kStop:
         throw ExpandError(
             "'stop' is reserved but not implemented; use 'send $ref.Stop()' for an action or "

@@ -19,41 +19,7 @@ bool is_ascii(std::string_view s) {
   return true;
 }
 
-uint32_t utf8_decode(std::string_view s, size_t& i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  int len;
-  uint32_t cp;
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  } else if ((b0 & 0xE0) == 0xC0) {
-    len = 2;
-    cp = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3;
-    cp = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4;
-    cp = b0 & 0x07;
-  } else {
-    ++i;
-    return b0;
-  }
-  if (i + len > s.size()) {
-    ++i;
-    return b0;
-  }
-  for (int k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) {
-      ++i;
-      return b0;
-    }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  i += len;
-  return cp;
-}
+uint32_t utf8_decode(std::string_view s, size_t& i) { return colang::decode_utf8(s, i); }
 
 void utf8_append(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
@@ -298,34 +264,6 @@ Value split(const std::string& s, CallArgs& args) {
   return Value(std::move(out));
 }
 
-// Items of an iterable for join()/list.extend(): list, set, dict keys, str
-// characters.
-List iterate(const Value& v) {
-  switch (v.kind()) {
-    case Value::Kind::kList:
-    case Value::Kind::kSet:
-      return v.as_list();
-    case Value::Kind::kDict: {
-      List keys;
-      keys.reserve(v.as_dict().size());
-      for (const auto& e : v.as_dict()) keys.emplace_back(e.first);
-      return keys;
-    }
-    case Value::Kind::kStr: {
-      List chars;
-      const std::string& s = v.as_str();
-      size_t i = 0;
-      while (i < s.size()) {
-        const size_t start = i;
-        utf8_decode(s, i);
-        chars.emplace_back(s.substr(start, i - start));
-      }
-      return chars;
-    }
-    default:
-      raise("TypeError", quoted_type(v) + " object is not iterable");
-  }
-}
 
 int64_t count_occurrences(std::string_view s, std::string_view sub) {
   if (sub.empty()) return static_cast<int64_t>(utf8_length(s)) + 1;
@@ -683,6 +621,35 @@ Value set_method(Value& obj, std::string_view name, CallArgs& args) {
 }
 
 }  // namespace
+
+// Items of an iterable for join()/list.extend(): list, set, dict keys, str
+// characters.
+List iterate(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kList:
+    case Value::Kind::kSet:
+      return v.as_list();
+    case Value::Kind::kDict: {
+      List keys;
+      keys.reserve(v.as_dict().size());
+      for (const auto& e : v.as_dict()) keys.emplace_back(e.first);
+      return keys;
+    }
+    case Value::Kind::kStr: {
+      List chars;
+      const std::string& s = v.as_str();
+      size_t i = 0;
+      while (i < s.size()) {
+        const size_t start = i;
+        utf8_decode(s, i);
+        chars.emplace_back(s.substr(start, i - start));
+      }
+      return chars;
+    }
+    default:
+      raise("TypeError", quoted_type(v) + " object is not iterable");
+  }
+}
 
 Value call_method(Value& obj, std::string_view name, CallArgs& args) {
   switch (obj.kind()) {

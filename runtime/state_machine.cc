@@ -326,6 +326,22 @@ class Machine {
     if (c.meta_bot_action) log("BotActionLog");
   }
 
+  // What follows a flow's end, finished or failed: main waits for the host
+  // to start it again; other flows leave the live list, and an activated one
+  // restarts (unless deactivated, or a new instance already started early).
+  void after_end(FlowState& f, const std::vector<double>& scores, bool deactivate) {
+    if (deactivate) f.activated = 0;
+    if (f.uid == s_.main_flow_uid) {
+      reset_main(f);
+      return;
+    }
+    drop_from_live(f);
+    if (f.activated > 0 && !f.new_instance_started) {
+      f.new_instance_started = true;
+      push_front(restart_event(f, scores));
+    }
+  }
+
   // Scores are taken by value: callers pass a head's scores and the head dies here.
   void finish_flow(FlowState& f, std::vector<double> scores, bool deactivate = false) {
     if (!is_listening(f)) return;
@@ -343,16 +359,7 @@ class Machine {
     if (const Value* rv = f.context->find("_return_value")) done.args->set("return_value", *rv);
     push(std::move(done));
     push_intent_logs(f, scores);
-    if (deactivate) f.activated = 0;
-    if (f.uid == s_.main_flow_uid) {
-      reset_main(f);
-    } else {
-      drop_from_live(f);
-      if (f.activated > 0 && !f.new_instance_started) {
-        f.new_instance_started = true;
-        push_front(restart_event(f, scores));
-      }
-    }
+    after_end(f, scores, deactivate);
   }
 
   void abort_flow(FlowState& f, std::vector<double> scores, bool deactivate = false) {
@@ -363,16 +370,7 @@ class Machine {
     f.head_fork_uids.clear();
     f.status = FlowStatus::kStopped;
     push(flow_event("FlowFailed", f, scores));
-    if (deactivate) f.activated = 0;
-    if (f.uid == s_.main_flow_uid) {
-      reset_main(f);
-    } else {
-      drop_from_live(f);
-      if (f.activated > 0 && !f.new_instance_started) {
-        f.new_instance_started = true;
-        push_front(restart_event(f, scores));
-      }
-    }
+    after_end(f, scores, deactivate);
   }
 
   // ------------------------------------------------------------ system events

@@ -63,6 +63,10 @@ colang::Value call_builtin(std::string_view name, CallArgs& args, EvalHost& host
 // EvalError("error") when the pattern is invalid.
 std::shared_ptr<const re2::RE2> compile_regex(const std::string& pattern);
 
+// Items of an iterable (list, set, dict keys, str characters) as a new list;
+// EvalError("TypeError") for anything else.
+colang::List iterate(const colang::Value& v);
+
 // ----------------------------------------------------------- UTF-8
 // Strings are UTF-8; Python indexes them by code point.
 bool is_ascii(std::string_view s);
