@@ -25,9 +25,10 @@ std::unique_ptr<State> new_state(std::shared_ptr<const FlowLibrary> library,
 // The internal event that starts a flow: {"type": "StartFlow", "flow_id": id}.
 colang::Dict start_flow_event(const std::string& flow_id, bool activated = false);
 
-// run_to_completion processed StateOptions::max_internal_events events without
-// settling (flows that keep triggering each other). The state is left as it
-// was at that point; the conversation should be reset.
+// run_to_completion went past a budget of StateOptions (max_internal_events:
+// flows that keep triggering each other; max_live_flows: a loop that starts
+// flows without waiting). The state is left as it was at that point; the
+// conversation should be reset.
 class RuntimeBudgetExceeded : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -112,7 +112,10 @@ struct StateOptions {
   // emitted) one run_to_completion may process before it throws
   // RuntimeBudgetExceeded.
   int max_slide_steps = 100000;
-  int max_internal_events = 1000000;
+  int max_internal_events = 100000;
+  // Flow instances alive at once: a loop that keeps starting flows without
+  // waiting for them would otherwise make every event slower and slower.
+  size_t max_live_flows = 10000;
   // Debug trace of matching and conflict resolution (none: no cost).
   std::function<void(const std::string& line)> trace;
 };

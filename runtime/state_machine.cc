@@ -178,6 +178,10 @@ class Machine {
 
   // ------------------------------------------------------------ flow instances
   FlowState& create_instance(std::shared_ptr<const FlowConfig> shared, const std::string& uid) {
+    if (s_.live_flows.size() >= s_.options.max_live_flows)
+      throw RuntimeBudgetExceeded("more than " + std::to_string(s_.options.max_live_flows) +
+                                  " flow instances alive at once (a loop that starts flows "
+                                  "without waiting for them?)");
     const FlowConfig& config = *shared;
     auto f = std::make_unique<FlowState>();
     f->uid = uid;

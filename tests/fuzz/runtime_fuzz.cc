@@ -34,6 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   rg::runtime::StateOptions options;
   options.max_slide_steps = 2000;
   options.max_internal_events = 20000;
+  options.max_live_flows = 300;
   auto state = rg::runtime::new_state(built.library, options);
   try {
     std::vector<rg::colang::Dict> inputs;

@@ -473,3 +473,22 @@ flow main
   auto s = new_state(lib, options);
   CHECK_THROWS_AS(start_main(*s), RuntimeBudgetExceeded);
 }
+
+TEST_CASE("a loop that starts flows without waiting stops at max_live_flows") {
+  // Found by tests/fuzz/runtime_fuzz: every pass starts flows that stay alive.
+  auto lib = compile(R"(
+flow bot say $script
+  await UtteranceBotAction(script=$script)
+
+flow main
+  $number = 0
+  while $number < 10
+    start bot say "Hi"
+      or bot say "Hello"
+    $number = $number + 0
+)");
+  StateOptions options;
+  options.max_live_flows = 200;
+  auto s = new_state(lib, options);
+  CHECK_THROWS_AS(start_main(*s), RuntimeBudgetExceeded);
+}
