@@ -7,6 +7,7 @@
 #   rg::yaml     yaml-cpp                 (libyaml-cpp-dev)
 #   rg::edit     libedit, readline API    (libedit-dev, via pkg-config)
 #   rg::doctest  doctest                  (doctest-dev, header only)
+#   rg::curl     libcurl                  (libcurl4-openssl-dev)
 #
 # For the grammar build (colang/) it also sets, when found:
 #   RG_ANTLR4_JAR         the ANTLR 4 tool jar (Debian: /usr/share/java/antlr4.jar)
@@ -63,6 +64,11 @@ endif()
 pkg_check_modules(RG_PC_EDIT REQUIRED IMPORTED_TARGET GLOBAL libedit)
 add_library(rg::edit INTERFACE IMPORTED GLOBAL)
 target_link_libraries(rg::edit INTERFACE PkgConfig::RG_PC_EDIT)
+
+# ---------------------------------------------------------------- libcurl
+find_package(CURL REQUIRED)
+add_library(rg::curl INTERFACE IMPORTED GLOBAL)
+target_link_libraries(rg::curl INTERFACE CURL::libcurl)
 
 # ---------------------------------------------------------------- doctest
 add_library(rg::doctest INTERFACE IMPORTED GLOBAL)

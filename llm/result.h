@@ -17,6 +17,7 @@ enum class ErrorCode {
   kTransport,      // the provider could not be reached or the connection failed
   kTimeout,        // no answer within the configured time
   kBadResponse,    // an answer came but could not be understood
+  kBadConfig,      // a model's settings are wrong (unknown engine, bad parameter, no API key)
 };
 
 std::string_view error_code_name(ErrorCode code);

@@ -27,7 +27,7 @@ done
 packages=(
   build-essential cmake ccache pkg-config
   antlr4 libantlr4-runtime-dev
-  libre2-dev nlohmann-json3-dev libyaml-cpp-dev doctest-dev libedit-dev
+  libre2-dev nlohmann-json3-dev libyaml-cpp-dev doctest-dev libedit-dev libcurl4-openssl-dev
   clang libclang-rt-14-dev
 )
 
