@@ -61,13 +61,13 @@ struct Completion {
   int completion_tokens = 0;  // likewise
   // --- per-call metadata, for the log (spec 7 llm_calls) ---
   int total_tokens = 0;              // as reported, else prompt + completion
-  std::vector<std::string> choices;  // all n answers in order (choices[0] == text); may be
+  std::vector<std::string> choices{};  // all n answers in order (choices[0] == text); may be
                                      // empty for clients that only fill `text`
-  std::string model;                 // llm_model_name ("" when unknown)
+  std::string model{};               // llm_model_name ("" when unknown)
   double duration_ms = 0;            // wall time of the call, retries included
   double started_at = 0;             // seconds since the Unix epoch
   double finished_at = 0;            // likewise
-  std::string raw_response;          // the provider's last raw answer body (JSON), "" if none
+  std::string raw_response{};        // the provider's last raw answer body (JSON), "" if none
 };
 
 class LlmClient {

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 using rg::llm::ErrorCode;
 using rg::llm::LlmClient;
@@ -27,4 +29,26 @@ TEST_CASE("Result carries a value") {
   rg::llm::Result<rg::llm::Completion> r(rg::llm::Completion{"hi", 1, 1});
   REQUIRE(r.ok());
   CHECK(r.value().text == "hi");
+}
+
+namespace {
+// A client that only implements complete(), as older clients do.
+class EchoLlm final : public rg::llm::LlmClient {
+ public:
+  rg::llm::Result<rg::llm::Completion> complete(std::string_view, std::string_view prompt,
+                                                const rg::llm::LlmParams&) override {
+    return rg::llm::Completion{"echo:" + std::string(prompt), 1, 2};
+  }
+};
+}  // namespace
+
+TEST_CASE("generate() on a complete()-only client: messages flattened, one chunk") {
+  EchoLlm llm;
+  std::vector<std::string> chunks;
+  auto r = llm.generate({"general", "", {{"system", "S"}, {"user", "U"}}, {}},
+                        [&](std::string_view c) { chunks.emplace_back(c); });
+  REQUIRE(r.ok());
+  CHECK(r.value().text == "echo:system: S\nuser: U\nassistant:");
+  CHECK(chunks == std::vector<std::string>{r.value().text});
+  CHECK(llm.chat("general", {{"user", "hi"}}, {}).value().text == "echo:user: hi\nassistant:");
 }
