@@ -254,7 +254,7 @@ class Renderer {
       case Expr::Kind::kDict: {
         Dict d;
         for (size_t i = 0; i + 1 < e.items.size(); i += 2) {
-          const Value& k = need(eval(*e.items[i]), *e.items[i]);
+          Value k = need(eval(*e.items[i]), *e.items[i]);
           d.set(colang::to_python_str(k), need(eval(*e.items[i + 1]), *e.items[i + 1]));
         }
         return Operand{Value(std::move(d))};
@@ -276,7 +276,7 @@ class Renderer {
       case Expr::Kind::kNeg:
         return Operand{internal::negate(need(eval(*e.items[0]), e))};
       case Expr::Kind::kPos: {
-        const Value& v = need(eval(*e.items[0]), e);
+        Value v = need(eval(*e.items[0]), e);
         if (!v.is_number()) fail(e, TemplateError::Code::kType, "bad operand type for unary +: '" + std::string(v.type_name()) + "'");
         return Operand{v.is_bool() ? Value(static_cast<int64_t>(v.as_bool())) : v};
       }
