@@ -131,6 +131,7 @@ class State {
   // Flows that may hold heads, in creation order (FlowStates are owned by
   // flow_states and never move).
   std::vector<FlowState*> live_flows;
+  // Live instances by flow id (for StartFlow/FinishFlow/StopFlow by name).
   std::unordered_map<std::string, std::vector<std::string>> flow_id_states;
   std::map<std::string, Action> actions;
   colang::Dict globals;

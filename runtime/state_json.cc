@@ -194,7 +194,6 @@ std::unique_ptr<State> state_from_json(const json& j, std::shared_ptr<const Flow
     f->status = enum_from<FlowStatus>(fj, "status", path, kFlowStatus);
     f->activated = field<int>(fj, "activated", path);
     f->new_instance_started = field<bool>(fj, "new_instance_started", path);
-    s->flow_id_states[f->flow_id].push_back(f->uid);
     s->flow_states[f->uid] = std::move(f);
   }
   for (const auto& uid : field<std::vector<std::string>>(j, "live_flows", "")) {

@@ -206,6 +206,8 @@ class Machine {
 
   void drop_from_live(FlowState& f) {
     if (f.uid == s_.main_flow_uid) return;
+    auto& same_id = s_.flow_id_states[f.flow_id];
+    same_id.erase(std::remove(same_id.begin(), same_id.end(), f.uid), same_id.end());
     auto it = std::find(s_.live_flows.begin(), s_.live_flows.end(), &f);
     if (it != s_.live_flows.end()) s_.live_flows.erase(it);
   }
@@ -368,6 +370,11 @@ class Machine {
 
   void abort_flow(FlowState& f, std::vector<double> scores, bool deactivate = false) {
     if (!is_listening(f) && f.status != FlowStatus::kStopping) return;
+    // An activated flow that fails before it ever waited (an error in its
+    // first statements) would fail again on every restart, forever: it is
+    // not restarted (docs/colang-divergences.md).
+    if (f.activated > 0 && (f.status == FlowStatus::kStarting || f.status == FlowStatus::kWaiting))
+      f.new_instance_started = true;
     end_children(f, scores);
     stop_actions(f);
     f.heads.clear();

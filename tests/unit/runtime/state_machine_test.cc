@@ -492,3 +492,24 @@ flow main
   auto s = new_state(lib, options);
   CHECK_THROWS_AS(start_main(*s), RuntimeBudgetExceeded);
 }
+
+TEST_CASE("an activated flow that fails before it waits is not restarted forever") {
+  // Found by tests/fuzz/runtime_fuzz: an error in the first statement.
+  auto lib = compile(R"(
+flow broken
+  $x = 1 / 0
+  match Never()
+
+flow main
+  activate broken
+  start UtteranceBotAction(script="main goes on")
+  match Never()
+)");
+  auto s = new_state(lib);
+  // `activate` waits for the child's FlowStarted, so the child failing first
+  // fails main too (reference semantics); what matters is that it ends.
+  CHECK(scripts(start_main(*s)).empty());
+  size_t broken_instances = 0;
+  for (const auto& [uid, f] : s->flow_states) broken_instances += f->flow_id == "broken";
+  CHECK(broken_instances == 1);
+}
