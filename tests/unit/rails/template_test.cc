@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -448,4 +449,35 @@ TEST_CASE("one compiled template renders from many threads") {
   }
   for (auto& th : threads) th.join();
   CHECK(failures.load() == 0);
+}
+
+TEST_CASE("random token soup never crashes: it compiles and renders, or reports an error with a line") {
+  const std::vector<std::string> pieces = {
+      "{{", "}}", "{%", "%}", "{#", "#}", "-", "+", " ", "\n", "x", "xs", "loop", ".", "index", "[", "]",
+      "(", ")", "0", "1", "'s'", "\"", "|", "upper", "join", "indent(2)", "default('d')", "if", "for", "in",
+      "endif", "endfor", "else", "elif", "set", "=", "and", "or", "not", "is", "defined", "~", "*", "//",
+      "%", "{", "}", ":", ",", "raw", "endraw", "verbose_v1", "first_turns(1)", "none", "1.5", "-1"};
+  std::mt19937 rng(12345);
+  Dict c = ctx({{"x", "user \"a\"\n  b"}, {"xs", List{Value(1), Value("two"), Value(List{Value(3)})}}});
+  int compiled = 0, rendered = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string src;
+    int n = 1 + static_cast<int>(rng() % 24);
+    for (int k = 0; k < n; ++k) src += pieces[rng() % pieces.size()];
+    auto t = Template::compile(src, "soup");
+    if (!t.ok()) {
+      CHECK(t.error().line >= 1);
+      CHECK(t.error().to_string().rfind("soup:", 0) == 0);
+      continue;
+    }
+    ++compiled;
+    auto r = t.value()->render(c);
+    if (r.ok()) {
+      ++rendered;
+    } else {
+      CHECK(r.error().line >= 1);
+    }
+  }
+  MESSAGE(compiled << " of 3000 compiled, " << rendered << " rendered");
+  CHECK(compiled > 0);
 }
