@@ -119,6 +119,7 @@ HttpResult http_post(const HttpRequest& request,
   curl_multi_add_handle(multi.get(), h);
   // Driven through the multi interface so the read timeout can be checked
   // every few milliseconds (CURLOPT_LOW_SPEED_TIME counts whole seconds).
+  const Clock::time_point started = Clock::now();
   bool connected = false;
   int running = 1;
   while (running) {
@@ -126,9 +127,12 @@ HttpResult http_post(const HttpRequest& request,
     if (!running) break;
     curl_multi_poll(multi.get(), nullptr, 0, 20, nullptr);
     if (!connected) {
+      // Connected once libcurl reports a connect time; past the connect
+      // timeout libcurl would have failed otherwise, so that counts too.
       curl_off_t connect_us = 0;
       curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connect_us);
-      if (connect_us > 0) {
+      if (connect_us > 0 ||
+          Clock::now() - started > std::chrono::milliseconds(request.connect_timeout_ms)) {
         connected = true;
         t.last_activity = Clock::now();
       }

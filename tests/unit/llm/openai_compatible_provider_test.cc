@@ -34,6 +34,13 @@ json test_parameters(json extra = json::object()) {
   return p;
 }
 
+// Loopback must not go through a proxy from the environment.
+const bool kNoProxy = [] {
+  ::setenv("no_proxy", "127.0.0.1,localhost", 1);
+  ::setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+  return true;
+}();
+
 std::shared_ptr<Provider> provider_for(const MockOpenAiServer& server, json extra = json::object(),
                                        const std::string& engine = "vllm_openai") {
   auto p = rg::llm::make_provider(
