@@ -5,10 +5,12 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "llm/registry.h"
@@ -369,4 +371,42 @@ TEST_CASE("engine defaults: base URLs, API keys from the environment, chat or co
   CHECK(bad_type.error().message == "ollama: parameters.max_tokens: expected a positive integer, "
                                     "got \"many\"");
   ::unsetenv("OPENAI_API_KEY");
+}
+
+TEST_CASE("streaming: a 429 before the stream is retried; an error event is kProvider") {
+  MockOpenAiServer server({MockResponse::json(429, R"({"error": {"message": "busy"}})"),
+                           MockResponse::sse({chat_delta("ok"), "[DONE]"}),
+                           MockResponse::sse({chat_delta("x"),
+                                              R"({"error": {"message": "model crashed"}})"})});
+  auto llm = provider_for(server, {{"mode", "chat"}});
+  std::string seen;
+  auto on_chunk = [&](std::string_view c) { seen += c; };
+  auto r = llm->generate(LlmRequest{"general", "x", {}, {}}, on_chunk);
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+  CHECK(seen == "ok");
+  auto e = llm->generate(LlmRequest{"general", "x", {}, {}}, on_chunk);
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.error().code == ErrorCode::kProvider);
+  CHECK(e.error().message.find("error in stream: model crashed") != std::string::npos);
+}
+
+TEST_CASE("one provider, calls from several threads") {
+  constexpr int kThreads = 4, kCalls = 3;
+  std::vector<MockResponse> script;
+  for (int i = 0; i < kThreads * kCalls; ++i)
+    script.push_back(MockResponse::json(200, completion_body("same")));
+  MockOpenAiServer server(script);
+  auto llm = provider_for(server);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < kCalls; ++i) {
+        auto r = llm->complete("general", "x", {});
+        if (r.ok() && r.value().text == "same") ++ok;
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(ok == kThreads * kCalls);
+  CHECK(server.requests().size() == kThreads * kCalls);
 }
