@@ -68,6 +68,7 @@ struct TemplateError {
     kUndefined,      // an undefined value used where a value is needed
     kType,           // an operation on values of the wrong type (1 + "a")
     kFilter,         // a filter rejected its input or arguments
+    kLimit,          // a render budget ran out (loop iterations, output size)
   };
   Code code = Code::kSyntax;
   std::string template_name;  // as passed to compile()

@@ -382,6 +382,14 @@ TEST_CASE("render errors name the template and line") {
         "t:1: too many values to unpack (expected 2, got 3)");
 }
 
+TEST_CASE("render budgets: loop iterations and output size") {
+  CHECK(render_error("{% for i in range(1000) %}{% for j in range(1000) %}{% for k in range(2) %}{% endfor %}"
+                     "{% endfor %}{% endfor %}")
+            .to_string() == "t:1: more than 1000000 loop iterations in one render");
+  CHECK(render_error("{% for i in range(100) %}{{ 'x' * 1000000 }}{% endfor %}").to_string() ==
+        "t:1: output larger than 64 MiB");
+}
+
 TEST_CASE("filter registry: one line per filter, resolved at compile time") {
   auto registry = std::make_shared<FilterRegistry>(*default_filters());
   registry->add("shout", [](const FilterCall& call) -> std::optional<Value> {
