@@ -82,7 +82,7 @@ class LlmClient {
   // Completion or chat, optionally streamed to `on_chunk`. The default suits
   // clients that only implement complete(): messages are flattened into one
   // prompt (flatten_messages) and the whole answer goes to `on_chunk` as one
-  // chunk. Providers override it.
+  // chunk; params.n is not honoured (one answer). Providers override it.
   virtual Result<Completion> generate(const LlmRequest& request, const ChunkCallback& on_chunk = {});
 
   // Shorthand for generate() with messages and no streaming.

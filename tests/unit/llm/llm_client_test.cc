@@ -23,6 +23,7 @@ TEST_CASE("NoLlmConfigured fails every task with a message naming the task") {
 TEST_CASE("error codes have names") {
   CHECK(rg::llm::error_code_name(ErrorCode::kNotConfigured) == "not_configured");
   CHECK(rg::llm::error_code_name(ErrorCode::kBadResponse) == "bad_response");
+  CHECK(rg::llm::error_code_name(ErrorCode::kBadConfig) == "bad_config");
 }
 
 TEST_CASE("Result carries a value") {
