@@ -38,6 +38,15 @@
 // arithmetic on it or passing it to a filter that needs a value is an error.
 // Filters come from a FilterRegistry (filter_registry.h), resolved when the
 // template is compiled, so an unknown filter is a compile error.
+//
+// Not supported (a compile error, never silently ignored): macros, call
+// blocks, include/extends/import, block set (`{% set x %}..{% endset %}`),
+// `{% filter %}`, namespaces, loop.cycle()/loop.depth, `%` string formatting.
+// Differences from Jinja: lower/upper/capitalize map ASCII letters only;
+// integers are 64-bit (overflow is an error, not a big integer).
+//
+// Budgets per render: 1,000,000 loop iterations in all and 64 MiB of output;
+// past either, render() fails with kLimit.
 #pragma once
 
 #include <cassert>
