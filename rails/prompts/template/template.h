@@ -39,9 +39,10 @@
 // Filters come from a FilterRegistry (filter_registry.h), resolved when the
 // template is compiled, so an unknown filter is a compile error.
 //
-// Not supported (a compile error, never silently ignored): macros, call
-// blocks, include/extends/import, block set (`{% set x %}..{% endset %}`),
-// `{% filter %}`, namespaces, loop.cycle()/loop.depth, `%` string formatting.
+// Not supported (an error at compile or render time): macros, call blocks,
+// include/extends/import, block set (`{% set x %}..{% endset %}`),
+// `{% filter %}`, namespace(), loop.cycle(), `%` string formatting.
+// (loop.depth is simply undefined.)
 // Differences from Jinja: lower/upper/capitalize map ASCII letters only;
 // integers are 64-bit (overflow is an error, not a big integer).
 //
