@@ -12,6 +12,7 @@
 
 #include "colang/value_json.h"
 #include "llm/llm_client.h"
+#include "llm/providers/replay/replay_provider.h"
 #include "rails/actions/llm_actions.h"
 #include "rails/actions/system_actions.h"
 #include "rails/cli/colang_loader.h"
@@ -27,26 +28,6 @@ using colang::Value;
 using json = nlohmann::json;
 
 namespace {
-
-// The reference test suite's FakeLLM: completions strictly in order, one per
-// call, whatever the task; running out is an error.
-class FakeLlm final : public llm::LlmClient {
- public:
-  explicit FakeLlm(std::vector<std::string> responses) : responses_(std::move(responses)) {}
-  llm::Result<llm::Completion> complete(std::string_view, std::string_view,
-                                        const llm::LlmParams&) override {
-    if (next_ >= responses_.size())
-      return llm::Error{llm::ErrorCode::kProvider,
-                        "no responses left for LLM call number " + std::to_string(next_ + 1) +
-                            " in the fake LLM",
-                        "fake"};
-    return llm::Completion{responses_[next_++], 0, 0};
-  }
-
- private:
-  std::vector<std::string> responses_;
-  size_t next_ = 0;
-};
 
 // YAML -> Value with YAML 1.1 scalars as Python's yaml.safe_load reads them.
 Value yaml_to_value(const YAML::Node& n) {
@@ -160,7 +141,9 @@ CaseResult run_colang2_chat_case(const json& record, const std::string& conforma
       completions.push_back(c.get<std::string>());
     auto registry = std::make_shared<rails::ActionRegistry>();
     rails::register_system_actions(*registry);
-    rails::register_llm_actions(*registry, std::make_shared<FakeLlm>(completions));
+    // The reference suite's FakeLLM: completions in order, whatever the task;
+    // running out is an error.
+    rails::register_llm_actions(*registry, std::make_shared<llm::ReplayProvider>(completions));
     if (record.contains("custom_actions"))
       for (const auto& a : record["custom_actions"]) {
         Value returns = colang::from_json(a.at("returns"));
