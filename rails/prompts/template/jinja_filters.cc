@@ -282,7 +282,7 @@ void add_jinja_filters(FilterRegistry& r) {
     call.check_arity(2, {"default", "base"});
     Value fallback = call.param(0, "default") ? *call.param(0, "default") : Value(0);
     int64_t base = call.int_param(1, "base", 10);
-    if (!call.input_defined) return fallback;
+    call.require_defined();  // (Jinja: int(Undefined) raises)
     const Value& v = call.input;
     if (v.is_int()) return v;
     if (v.is_bool()) return Value(static_cast<int64_t>(v.as_bool()));
@@ -302,7 +302,7 @@ void add_jinja_filters(FilterRegistry& r) {
   r.add("float", [](const FilterCall& call) -> std::optional<Value> {
     call.check_arity(1, {"default"});
     Value fallback = call.param(0, "default") ? *call.param(0, "default") : Value(0.0);
-    if (!call.input_defined) return fallback;
+    call.require_defined();  // (Jinja: float(Undefined) raises)
     const Value& v = call.input;
     if (v.is_number()) return Value(v.as_number());
     double d = 0;

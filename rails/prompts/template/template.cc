@@ -202,8 +202,8 @@ class Renderer {
       info.set("first", i == 0);
       info.set("last", i == length - 1);
       info.set("length", length);
-      info.set("previtem", i > 0 ? items[static_cast<size_t>(i - 1)] : Value());
-      info.set("nextitem", i + 1 < length ? items[static_cast<size_t>(i + 1)] : Value());
+      if (i > 0) info.set("previtem", items[static_cast<size_t>(i - 1)]);  // else undefined
+      if (i + 1 < length) info.set("nextitem", items[static_cast<size_t>(i + 1)]);
       bind(frames_.back(), "loop", Operand{Value(std::move(info))});
       assign(n.targets, Operand{items[static_cast<size_t>(i)]}, at, frames_.back());
       body(n.bodies[0], out);
@@ -289,10 +289,14 @@ class Renderer {
       case Expr::Kind::kSlice: {
         Operand obj = eval(*e.items[0]);
         const Value& v = need(obj, e);
-        Operand lo, hi;
-        if (e.items[1]) lo = eval(*e.items[1]);
-        if (e.items[2]) hi = eval(*e.items[2]);
-        return Operand{internal::slice(v, e.items[1] ? &need(lo, e) : nullptr, e.items[2] ? &need(hi, e) : nullptr)};
+        Operand bounds[3];
+        const Value* args[3] = {nullptr, nullptr, nullptr};
+        for (size_t k = 0; k < 3; ++k) {
+          if (!e.items[k + 1]) continue;
+          bounds[k] = eval(*e.items[k + 1]);
+          args[k] = &need(bounds[k], *e.items[k + 1]);
+        }
+        return Operand{internal::slice(v, args[0], args[1], args[2])};
       }
       case Expr::Kind::kNeg:
         return Operand{internal::negate(need(eval(*e.items[0]), e))};

@@ -24,7 +24,7 @@ struct Expr {
     kDict,     // items: key, value, key, value, ...
     kAttr,     // items[0].name
     kItem,     // items[0][items[1]]
-    kSlice,    // items[0][items[1]:items[2]] (a null item: bound left out)
+    kSlice,    // items[0][items[1]:items[2]:items[3]] (a null item: left out)
     kNeg,      // -items[0]
     kPos,      // +items[0]
     kNot,      // not items[0]

@@ -329,7 +329,13 @@ class ExprParser {
           auto slice = make(Expr::Kind::kSlice, at);
           slice->items.push_back(std::move(e));
           slice->items.push_back(std::move(lo));
-          slice->items.push_back(is_op("]") ? nullptr : expression());
+          slice->items.push_back(is_op("]") || is_op(":") ? nullptr : expression());
+          ExprPtr step;
+          if (is_op(":")) {
+            next();
+            if (!is_op("]")) step = expression();
+          }
+          slice->items.push_back(std::move(step));
           expect_op("]");
           e = std::move(slice);
         } else {
@@ -392,9 +398,16 @@ class ExprParser {
         if (kTests.find(name) == kTests.end()) fail_at(at, "unknown test '" + name + "'", Code::kUnknownTest);
         test->name = std::move(name);
         test->items.push_back(std::move(e));
-        if (is_op("(")) call_args(*test, false);
-        if (test->name == "divisibleby" && test->items.size() != 2) {
-          fail_at(at, "test 'divisibleby' takes one argument");
+        if (is_op("(")) {
+          call_args(*test, false);
+        } else if ((peek().type == Token::Type::kName && !is_name("else") && !is_name("or") && !is_name("and")) ||
+                   peek().type == Token::Type::kString || peek().type == Token::Type::kInt ||
+                   peek().type == Token::Type::kFloat || is_op("[") || is_op("{")) {
+          test->items.push_back(postfix(primary()));  // `x is divisibleby 3`
+        }
+        const size_t n_args = test->items.size() - 1;
+        if (test->name == "divisibleby" ? n_args != 1 : n_args != 0) {
+          fail_at(at, "test '" + test->name + "' takes " + (test->name == "divisibleby" ? "one argument" : "no arguments"));
         }
         e = std::move(test);
       } else {

@@ -66,6 +66,7 @@ class Scanner {
       strip_next = false;
       if (kind == '#') {
         size_t end = s_.find("#}", p);
+        if (end == std::string::npos && p >= n) break;  // Jinja drops a bare `{#` at the very end
         if (end == std::string::npos) fail(i, Code::kSyntax, "unclosed comment '{#' opened on line " + line_str(i));
         strip_next = end > p && s_[end - 1] == '-';
         at = end + 2;

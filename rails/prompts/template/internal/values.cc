@@ -40,12 +40,6 @@ Value repeat(const Value& seq, int64_t n) {
   return out;
 }
 
-int64_t clamp_index(int64_t i, int64_t len) {
-  if (i < 0) i += len;
-  if (i < 0) return 0;
-  return i > len ? len : i;
-}
-
 }  // namespace
 
 std::string strip(std::string_view s, std::string_view chars) {
@@ -189,28 +183,49 @@ std::vector<Value> iterate(const Value& v) {
   throw ValueError("'" + std::string(v.type_name()) + "' object is not iterable");
 }
 
-Value slice(const Value& v, const Value* lo, const Value* hi) {
-  auto bound = [](const Value* b, int64_t len, int64_t fallback) {
-    if (b == nullptr || b->is_none()) return fallback;
+Value slice(const Value& v, const Value* lo, const Value* hi, const Value* step_v) {
+  auto as_index = [](const Value* b) -> const Value* {
+    if (b == nullptr || b->is_none()) return nullptr;
     if (!b->is_int() && !b->is_bool()) throw ValueError("slice indices must be integers or None");
-    return clamp_index(to_int(*b), len);
+    return b;
   };
-  if (v.is_list()) {
-    const List& l = v.as_list();
-    int64_t len = static_cast<int64_t>(l.size());
-    int64_t b = bound(lo, len, 0), e = bound(hi, len, len);
-    if (e < b) e = b;
-    return List(l.begin() + b, l.begin() + e);
-  }
+  lo = as_index(lo);
+  hi = as_index(hi);
+  step_v = as_index(step_v);
+  const int64_t step = step_v == nullptr ? 1 : to_int(*step_v);
+  if (step == 0) throw ValueError("slice step cannot be zero");
+  std::vector<std::string> chars;
   if (v.is_str()) {
-    std::vector<std::string> chars = characters(v.as_str());
-    int64_t len = static_cast<int64_t>(chars.size());
-    int64_t b = bound(lo, len, 0), e = bound(hi, len, len);
-    std::string out;
-    for (int64_t i = b; i < e; ++i) out += chars[static_cast<size_t>(i)];
-    return out;
+    chars = characters(v.as_str());
+  } else if (!v.is_list()) {
+    throw ValueError("'" + std::string(v.type_name()) + "' object is not subscriptable");
   }
-  throw ValueError("'" + std::string(v.type_name()) + "' object is not subscriptable");
+  const int64_t len = static_cast<int64_t>(v.is_str() ? chars.size() : v.as_list().size());
+  // Python's slice.indices().
+  auto adjust = [&](const Value* b, int64_t fallback) {
+    if (b == nullptr) return fallback;
+    int64_t i = to_int(*b);
+    if (i < 0) {
+      i += len;
+      if (i < 0) i = step < 0 ? -1 : 0;
+    } else if (i >= len) {
+      i = step < 0 ? len - 1 : len;
+    }
+    return i;
+  };
+  int64_t b = adjust(lo, step < 0 ? len - 1 : 0);
+  int64_t e = adjust(hi, step < 0 ? -1 : len);
+  std::string out_str;
+  List out_list;
+  for (int64_t i = b; step > 0 ? i < e : i > e; i += step) {
+    if (v.is_str()) {
+      out_str += chars[static_cast<size_t>(i)];
+    } else {
+      out_list.push_back(v.as_list()[static_cast<size_t>(i)]);
+    }
+  }
+  if (v.is_str()) return out_str;
+  return out_list;
 }
 
 namespace {

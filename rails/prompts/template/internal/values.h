@@ -29,8 +29,9 @@ bool contains(const colang::Value& haystack, const colang::Value& needle);
 std::vector<colang::Value> iterate(const colang::Value& v);
 // The code points of a UTF-8 string, one string each.
 std::vector<std::string> characters(const std::string& s);
-// Python slicing v[lo:hi] on lists and strings (null bound: left out).
-colang::Value slice(const colang::Value& v, const colang::Value* lo, const colang::Value* hi);
+// Python slicing v[lo:hi:step] on lists and strings (null: left out).
+colang::Value slice(const colang::Value& v, const colang::Value* lo, const colang::Value* hi,
+                    const colang::Value* step);
 // A method call obj.name(args); throws ValueError when there is no such method.
 colang::Value call_method(const colang::Value& obj, const std::string& name, const std::vector<colang::Value>& args);
 // range(args).
