@@ -204,7 +204,7 @@ TEST_CASE("whitespace control: exact outputs") {
   CHECK(render("a\n{# comment #}\nb") == "a\n\nb");
   CHECK(render("a\n{#- comment -#}\nb") == "ab");
   CHECK(render("a {#- multi\nline\ncomment #} b") == "a b");
-  CHECK(render("x {%+ if true %}y{% endif %}") == "x y");
+  CHECK(render("x {%+ if true +%}y{% endif %}") == "x y");
   Dict c = ctx({{"xs", List{Value(1), Value(2)}}});
   CHECK(render("<ul>\n  {% for x in xs %}\n  <li>{{ x }}</li>\n  {% endfor %}\n</ul>", c) ==
         "<ul>\n  \n  <li>1</li>\n  \n  <li>2</li>\n  \n</ul>");
@@ -346,7 +346,8 @@ TEST_CASE("compile errors name the template and line") {
   CHECK(compile_error("a\n{{ x") == "t:2: unclosed '{{' opened on line 2");
   CHECK(compile_error("a\n\n{% if x") == "t:3: unclosed '{%' opened on line 3");
   CHECK(compile_error("{# never closed") == "t:1: unclosed comment '{#' opened on line 1");
-  CHECK(render("text{#") == "text");  // Jinja drops a bare `{#` at the very end
+  CHECK(render("text{#") == "text");  // Jinja drops a bare `{#` or `{% raw %}` at the very end
+  CHECK(render("text{% raw %}") == "text");
   CHECK(compile_error("{{ 'abc }}") == "t:1: unterminated string opened on line 1");
   CHECK(compile_error("{{ x + }}") == "t:1: expected an expression, found end of tag");
   CHECK(compile_error("{{ x y }}") == "t:1: unexpected 'y', expected end of tag");

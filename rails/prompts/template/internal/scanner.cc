@@ -112,6 +112,7 @@ class Scanner {
   // `{% raw %}` ... `{% endraw %}`: everything between is text.
   size_t scan_raw(std::vector<Piece>& pieces, size_t open, size_t body, bool* strip_next) {
     const size_t n = s_.size();
+    if (body >= n) return n;  // Jinja drops a bare `{% raw %}` at the very end
     for (size_t i = s_.find("{%", body); i != std::string::npos; i = s_.find("{%", i + 2)) {
       size_t p = i + 2;
       bool strip_before = p < n && s_[p] == '-';
@@ -148,6 +149,10 @@ class Scanner {
       if (braces == 0) {
         if (s_[p] == '-' && s_.compare(p + 1, 2, close) == 0) {
           *strip_after = true;
+          p += 3;
+          break;
+        }
+        if (tag.kind == '%' && s_[p] == '+' && s_.compare(p + 1, 2, close) == 0) {  // `+%}`: no-op here
           p += 3;
           break;
         }
