@@ -188,6 +188,8 @@ inline std::vector<Dict::Entry>::const_iterator Dict::end() const { return entri
 // Decodes one UTF-8 sequence at s[i]; returns the code point and advances i.
 // An invalid byte decodes as itself (0x80-0xFF) and advances by one.
 uint32_t decode_utf8(std::string_view s, size_t& i);
+// Appends code point cp as UTF-8 (invalid code points become U+FFFD).
+void append_utf8(std::string& out, uint32_t cp);
 
 // Python `str(v)`: strings as-is, `None`, `True`, `1.5`, `10.0`, lists and
 // dicts in repr form (`['a', 1]`, `{'k': 'v'}`).

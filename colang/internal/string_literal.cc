@@ -1,28 +1,11 @@
 // Not for use outside colang/.
 #include "colang/internal/string_literal.h"
 
+#include "colang/value.h"
+
 namespace rg::colang::internal {
 
 namespace {
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -66,7 +49,7 @@ size_t decode_one_escape(std::string_view raw, size_t i, std::string& out) {
         cp = cp * 16 + static_cast<uint32_t>(h);
       }
       if (cp == UINT32_MAX) break;
-      append_utf8(out, cp);
+      colang::append_utf8(out, cp);
       return 2 + digits;
     }
     default:
@@ -77,7 +60,7 @@ size_t decode_one_escape(std::string_view raw, size_t i, std::string& out) {
           cp = cp * 8 + static_cast<uint32_t>(raw[i + 1 + k] - '0');
           ++k;
         }
-        append_utf8(out, cp);
+        colang::append_utf8(out, cp);
         return 1 + k;
       }
       break;

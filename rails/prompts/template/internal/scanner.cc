@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "colang/value.h"
 #include "rails/prompts/template/internal/ast.h"
 #include "rails/prompts/template/template.h"
 
@@ -22,24 +23,6 @@ void lstrip(std::string& s) {
   size_t i = 0;
   while (i < s.size() && is_space(s[i])) ++i;
   s.erase(0, i);
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 class Scanner {
@@ -273,7 +256,7 @@ class Scanner {
               if (d < 0) fail(i, Code::kSyntax, "bad escape in string");
               cp = cp * 16 + static_cast<uint32_t>(d);
             }
-            append_utf8(out, cp);
+            colang::append_utf8(out, cp);
             i += len;
             break;
           }
