@@ -16,6 +16,7 @@
 #include "rails/actions/llm_actions.h"
 #include "rails/actions/system_actions.h"
 #include "rails/cli/colang_loader.h"
+#include "rails/config/yaml_value.h"
 #include "runtime/session.h"
 #include "runtime/eval.h"
 #include "runtime/state.h"
@@ -28,40 +29,6 @@ using colang::Value;
 using json = nlohmann::json;
 
 namespace {
-
-// YAML -> Value with YAML 1.1 scalars as Python's yaml.safe_load reads them.
-Value yaml_to_value(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: {
-      Dict d;
-      for (const auto& kv : n) d.set(kv.first.as<std::string>(), yaml_to_value(kv.second));
-      return Value(std::move(d));
-    }
-    case YAML::NodeType::Sequence: {
-      colang::List l;
-      for (const auto& x : n) l.push_back(yaml_to_value(x));
-      return Value(std::move(l));
-    }
-    case YAML::NodeType::Scalar: {
-      std::string s = n.Scalar();
-      if (n.Tag() == "!") return Value(s);  // quoted
-      if (s == "true" || s == "True" || s == "TRUE") return Value(true);
-      if (s == "false" || s == "False" || s == "FALSE") return Value(false);
-      if (s == "~" || s == "null" || s == "Null" || s.empty()) return Value();
-      try {
-        size_t used = 0;
-        long long i = std::stoll(s, &used);
-        if (used == s.size()) return Value(static_cast<int64_t>(i));
-        double d = std::stod(s, &used);
-        if (used == s.size()) return Value(d);
-      } catch (const std::exception&) {
-      }
-      return Value(s);
-    }
-    default:
-      return Value();
-  }
-}
 
 std::string join(const std::vector<std::string>& lines) {
   std::string out;
@@ -168,7 +135,7 @@ CaseResult run_colang2_chat_case(const json& record, const std::string& conforma
       };
     if (!yaml_text.empty()) {
       YAML::Node node = YAML::Load(yaml_text);
-      if (node.IsMap()) session_options.system_config = yaml_to_value(node);
+      if (node.IsMap()) session_options.system_config = rails::config::yaml_to_value(node);
     }
     runtime::Session session(built.library, session_options);
     session.start();  // TestChat discards what starting produces
