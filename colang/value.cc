@@ -300,6 +300,42 @@ void append_utf8(std::string& out, uint32_t cp) {
   }
 }
 
+void append_json_string(std::string& out, std::string_view s, bool html_safe) {
+  static const char kHex[] = "0123456789abcdef";
+  auto u_escape = [&](uint32_t u) {
+    out += "\\u";
+    for (int shift = 12; shift >= 0; shift -= 4) out.push_back(kHex[(u >> shift) & 0xF]);
+  };
+  out.push_back('"');
+  size_t i = 0;
+  while (i < s.size()) {
+    const uint32_t cp = decode_utf8(s, i);
+    switch (cp) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '<': case '>': case '&': case '\'':
+        if (html_safe) u_escape(cp); else out.push_back(static_cast<char>(cp));
+        break;
+      default:
+        if (cp >= 0x20 && cp < 0x80) {
+          out.push_back(static_cast<char>(cp));
+        } else if (cp < 0x10000) {
+          u_escape(cp);
+        } else {
+          const uint32_t v = cp - 0x10000;
+          u_escape(0xD800 | (v >> 10));
+          u_escape(0xDC00 | (v & 0x3FF));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
 // Decodes one UTF-8 sequence at s[i]; returns the code point and advances i.
 // An invalid byte decodes as itself (0x80-0xFF) and advances by one.
 uint32_t decode_utf8(std::string_view s, size_t& i) {

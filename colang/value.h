@@ -188,6 +188,10 @@ inline std::vector<Dict::Entry>::const_iterator Dict::end() const { return entri
 // Decodes one UTF-8 sequence at s[i]; returns the code point and advances i.
 // An invalid byte decodes as itself (0x80-0xFF) and advances by one.
 uint32_t decode_utf8(std::string_view s, size_t& i);
+// Appends s as a JSON string the way Python's json.dumps writes it (ASCII
+// only: other characters as \\uXXXX); html_safe also escapes < > & ' as
+// Jinja's tojson does.
+void append_json_string(std::string& out, std::string_view s, bool html_safe = false);
 // Appends code point cp as UTF-8 (invalid code points become U+FFFD).
 void append_utf8(std::string& out, uint32_t cp);
 

@@ -114,38 +114,7 @@ Value fn_find_all(CallArgs& a, EvalHost&) {
 
 // ---------------------------------------------------------------- strings
 // JSON as Python's json.dumps(x, indent=4) writes it (ASCII-only output).
-void append_json_string(std::string& out, std::string_view s) {
-  static const char kHex[] = "0123456789abcdef";
-  auto u_escape = [&](uint32_t u) {
-    out += "\\u";
-    for (int shift = 12; shift >= 0; shift -= 4) out.push_back(kHex[(u >> shift) & 0xF]);
-  };
-  out.push_back('"');
-  size_t i = 0;
-  while (i < s.size()) {
-    const uint32_t cp = utf8_decode(s, i);
-    switch (cp) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (cp >= 0x20 && cp < 0x7F) {
-          out.push_back(static_cast<char>(cp));
-        } else if (cp < 0x10000) {
-          u_escape(cp);
-        } else {
-          const uint32_t v = cp - 0x10000;
-          u_escape(0xD800 | (v >> 10));
-          u_escape(0xDC00 | (v & 0x3FF));
-        }
-    }
-  }
-  out.push_back('"');
-}
+using colang::append_json_string;
 
 void append_json(std::string& out, const Value& v, int level) {
   auto newline = [&](int lvl) {

@@ -40,48 +40,6 @@ std::vector<Value> items_of(const FilterCall& call) {
 // Python's json.dumps(sort_keys=True) (ensure_ascii) followed by Jinja's
 // htmlsafe escaping of < > & '.
 
-void json_string(std::string& out, const std::string& s) {
-  out += '"';
-  size_t i = 0;
-  char buf[16];
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '<': out += "\\u003c"; break;
-        case '>': out += "\\u003e"; break;
-        case '&': out += "\\u0026"; break;
-        case '\'': out += "\\u0027"; break;
-        default:
-          if (c < 0x20) {
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-      continue;
-    }
-    uint32_t cp = colang::decode_utf8(s, i);
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      std::snprintf(buf, sizeof buf, "\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
-    } else {
-      std::snprintf(buf, sizeof buf, "\\u%04x", cp);
-    }
-    out += buf;
-  }
-  out += '"';
-}
-
 void json_value(std::string& out, const Value& v, int64_t indent, int depth) {
   auto newline = [&](int d) {
     if (indent < 0) return;
@@ -101,7 +59,7 @@ void json_value(std::string& out, const Value& v, int64_t indent, int depth) {
       else colang::append_python_repr(out, v);
       return;
     }
-    case Value::Kind::kStr: json_string(out, v.as_str()); return;
+    case Value::Kind::kStr: colang::append_json_string(out, v.as_str(), /*html_safe=*/true); return;
     case Value::Kind::kList: {
       const List& l = v.as_list();
       if (l.empty()) {
@@ -130,7 +88,7 @@ void json_value(std::string& out, const Value& v, int64_t indent, int depth) {
       for (size_t i = 0; i < entries.size(); ++i) {
         if (i > 0) out += item_sep;
         newline(depth + 1);
-        json_string(out, entries[i]->first);
+        colang::append_json_string(out, entries[i]->first, /*html_safe=*/true);
         out += ": ";
         json_value(out, entries[i]->second, indent, depth + 1);
       }
