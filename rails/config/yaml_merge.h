@@ -16,6 +16,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,10 +25,21 @@
 
 namespace rg::rails::config {
 
+// Where a setting was written.
+struct YamlLocation {
+  std::string file;
+  int line = 0, column = 0;  // 1-based
+};
+
 struct MergedYaml {
   colang::Dict data;                              // the merged config
   std::vector<std::filesystem::path> files;       // the files read, in merge order
   std::vector<colang::Diagnostic> diagnostics;
+  // Every key path of `data` -> where its value was written (the file that
+  // won). Paths: "rails.input.flows", "rails.input.flows[1]",
+  // "models[0].engine"; list indexes count across concatenated files.
+  std::map<std::string, YamlLocation> locations;
+  const YamlLocation* location(const std::string& path) const;
   bool ok() const { return !colang::has_errors(diagnostics); }
 };
 
@@ -41,6 +53,9 @@ std::vector<std::filesystem::path> find_yaml_files(const std::filesystem::path& 
 
 // Reads and merges `files` in the order given.
 MergedYaml merge_yaml_files(const std::vector<std::filesystem::path>& files);
+
+// Merges YAML given as text (`name` is used in diagnostics), as one file.
+MergedYaml merge_yaml_text(const std::string& name, const std::string& text);
 
 // find_yaml_files + merge_yaml_files for a config folder.
 MergedYaml load_config_yaml(const std::filesystem::path& dir);

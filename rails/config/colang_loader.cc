@@ -1,4 +1,4 @@
-#include "rails/cli/colang_loader.h"
+#include "rails/config/colang_loader.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -15,10 +15,10 @@
 #include "colang/parse.h"
 
 #ifndef RG_STDLIB_DIR
-#error "RG_STDLIB_DIR must be defined by the build (rails/cli/CMakeLists.txt)"
+#error "RG_STDLIB_DIR must be defined by the build (rails/CMakeLists.txt)"
 #endif
 
-namespace rg::cli {
+namespace rg::rails::config {
 namespace fs = std::filesystem;
 
 namespace {
@@ -65,6 +65,26 @@ bool regular_file_at(const fs::path& p) {
 bool directory_at(const fs::path& p) {
   std::error_code ec;
   return fs::is_directory(p, ec);
+}
+
+// The reference's version sniffing (product.md 1.1): a line starting with
+// `define` and none starting with `import` means Colang 1.0.
+bool looks_like_v1(std::string_view text) {
+  bool define = false;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    size_t first = line.find_first_not_of(" \t");
+    if (first != std::string_view::npos) {
+      line.remove_prefix(first);
+      if (line.substr(0, 7) == "import " || line.substr(0, 7) == "import\t") return false;
+      if (line.substr(0, 7) == "define " || line.substr(0, 7) == "define\t") define = true;
+    }
+    pos = end + 1;
+  }
+  return define;
 }
 
 // Reads colang_version from <dir>/config.yml (or config.yaml) when present.
@@ -147,6 +167,19 @@ class Loader {
       out_->diagnostics.push_back(error_at(display, 0, 0, "io", "cannot read file"));
       return;
     }
+    if (skip_v1_files_ && looks_like_v1(source)) {
+      colang::Diagnostic d = error_at(display, 0, 0, "config",
+                                      "skipped: the file looks like Colang 1.0, the config is 2.x");
+      d.severity = colang::Diagnostic::Severity::kWarning;
+      out_->diagnostics.push_back(std::move(d));
+      return;
+    }
+    add_source(display, source);
+  }
+
+  void set_skip_v1_files(bool skip) { skip_v1_files_ = skip; }
+
+  void add_source(const std::string& display, const std::string& source) {
     colang::ParseResult parsed = colang::parse_colang(source, display);
     for (auto& d : parsed.diagnostics) out_->diagnostics.push_back(std::move(d));
     bool ok = parsed.ok();
@@ -188,6 +221,7 @@ class Loader {
     std::string importer;  // the importing file, for the diagnostic
   };
   LoadedColang* out_;
+  bool skip_v1_files_ = false;
   std::vector<fs::path> roots_;
   std::set<std::string> seen_;
   std::set<std::string> modules_;
@@ -324,6 +358,19 @@ LoadedColang load_config_dir(const fs::path& dir, const LoaderOptions& options) 
   return loaded;
 }
 
+LoadedColang load_colang_v2(const fs::path& root, const std::vector<fs::path>& files,
+                            const std::vector<std::pair<std::string, std::string>>& sources,
+                            const LoaderOptions& options, bool skip_v1_files) {
+  LoadedColang loaded;
+  loaded.root = root;
+  Loader loader(&loaded, search_roots(root, options));
+  loader.set_skip_v1_files(skip_v1_files);
+  for (const auto& [name, text] : sources) loader.add_source(name, text);
+  for (const fs::path& file : files) loader.add(file);
+  loader.follow_imports();
+  return loaded;
+}
+
 LoadedColang load_colang_file(const fs::path& file, const LoaderOptions& options) {
   LoadedColang loaded;
   fs::path folder = file.parent_path().empty() ? fs::path(".") : file.parent_path();
@@ -339,4 +386,4 @@ LoadedColang load_colang_file(const fs::path& file, const LoaderOptions& options
   return loaded;
 }
 
-}  // namespace rg::cli
+}  // namespace rg::rails::config
