@@ -191,6 +191,38 @@ bool sniff_v1(std::string_view text) {
 #endif
 }
 
+// An `import_paths` entry: absolute, or relative to the working directory,
+// the config folder, then each $COLANGPATH folder (the first that exists).
+fs::path find_import_folder(const std::string& p, const fs::path& dir, const LoaderOptions& options) {
+  std::error_code ec;
+  if (fs::path(p).is_absolute()) return fs::is_directory(p, ec) ? fs::path(p) : fs::path();
+  std::vector<fs::path> bases = {fs::current_path(), dir};
+  bases.insert(bases.end(), options.search_path.begin(), options.search_path.end());
+  for (const fs::path& b : bases)
+    if (fs::is_directory(b / p, ec)) return (b / p).lexically_normal();
+  return {};
+}
+
+// The YAML files of `dir` and of the folders its import_paths name,
+// recursively: imported folders first, so the importer's settings win
+// (product.md 1.1: imported folders load like config folders).
+void gather_yaml_files(const fs::path& dir, const LoaderOptions& options,
+                       std::set<std::string>* visited, std::vector<fs::path>* out) {
+  std::error_code ec;
+  fs::path key = fs::weakly_canonical(dir, ec);
+  if (!visited->insert((ec ? dir : key).string()).second) return;
+  std::vector<fs::path> own = find_yaml_files(dir, railsignore_patterns(dir));
+  MergedYaml probe = merge_yaml_files(own);
+  if (const Value* ip = probe.data.find("import_paths"); ip && ip->is_list()) {
+    for (const Value& p : ip->as_list()) {
+      if (!p.is_str()) continue;
+      fs::path found = find_import_folder(p.as_str(), dir, options);
+      if (!found.empty()) gather_yaml_files(found, options, visited, out);
+    }
+  }
+  for (auto& f : own) out->push_back(std::move(f));
+}
+
 // ---------------------------------------------------------------- the loader
 
 class Builder {
@@ -208,9 +240,8 @@ class Builder {
     Dict data = yaml_.data;
     const Value* version = data.find("colang_version");
     if (version && !version->is_none()) {
-      std::string v = version->is_str() ? version->as_str()
-                      : version->is_number() ? "1.0" : "";
-      if (version->is_float() && version->as_float() == 1.0) v = "1.0";
+      std::string v = version->is_str() ? version->as_str() : "";
+      if (version->is_float() && version->as_float() == 1.0) v = "1.0";  // `colang_version: 1.0`
       if (version->is_int() && version->as_int() == 1) v = "1.0";
       if (v == "1") v = "1.0";
       if (v != "1.0" && v != "2.x") {
@@ -523,19 +554,7 @@ class Builder {
     std::vector<fs::path> out;
     for (size_t i = 0; i < cfg_->import_paths.size(); ++i) {
       const std::string& p = cfg_->import_paths[i];
-      std::vector<fs::path> bases = {fs::current_path(), dir};
-      bases.insert(bases.end(), options_.colang.search_path.begin(), options_.colang.search_path.end());
-      std::error_code ec;
-      fs::path found;
-      if (fs::path(p).is_absolute()) {
-        if (fs::is_directory(p, ec)) found = p;
-      } else {
-        for (const fs::path& b : bases)
-          if (fs::is_directory(b / p, ec)) {
-            found = (b / p).lexically_normal();
-            break;
-          }
-      }
+      fs::path found = find_import_folder(p, dir, options_.colang);
       if (found.empty()) {
         error("import_paths[" + std::to_string(i) + "]",
               "no folder '" + p + "' (looked in the working directory, the config folder and $COLANGPATH)");
@@ -827,6 +846,10 @@ bool apply_override(RailsConfig& config, const std::string& path, const Value& v
       next = cur->find(key);
     }
     if (!next->is_dict()) return fail("'" + path.substr(0, dot) + "' is not a mapping");
+    // Copy the mappings on the path: Values share their dicts, and another
+    // RailsConfig (the frozen one this was copied from) may hold them.
+    cur->set(key, Value(Dict(next->as_dict())));
+    next = cur->find(key);
     cur = &next->as_dict_mut();
     pos = dot + 1;
   }
@@ -848,7 +871,10 @@ LoadResult load_rails_config(const fs::path& dir, const LoadOptions& options) {
     r.diagnostics.push_back(std::move(d));
     return r;
   }
-  Builder b(options, load_config_yaml(dir));
+  std::set<std::string> visited;
+  std::vector<fs::path> yaml_files;
+  gather_yaml_files(dir, options.colang, &visited, &yaml_files);
+  Builder b(options, merge_yaml_files(yaml_files));
   b.set_dir(dir);
   return build(b, [&](Builder& bb) { bb.load_colang_dir(dir); }, dir);
 }

@@ -280,6 +280,7 @@ TEST_CASE("kb documents, .railsignore and sorted YAML order") {
 TEST_CASE("2.x: 1.0-looking files are skipped with a note; import_paths load") {
   TempDir d, lib;
   lib.write("extra.co", "flow extra check\n  pass\n");
+  lib.write("config.yml", "prompting_mode: from_lib\nstreaming: true\n");
   d.write("config.yml", "colang_version: \"2.x\"\nimport_paths: [\"" + lib.path.string() +
                             "\"]\nrails:\n  input:\n    flows: [extra check]\n");
   d.write("main.co", "flow main\n  pass\n");
@@ -287,6 +288,8 @@ TEST_CASE("2.x: 1.0-looking files are skipped with a note; import_paths load") {
   LoadResult r = load_rails_config(d.path, external_llm());
   REQUIRE_MESSAGE(r.ok(), all(r));
   CHECK(r.config->v2_files.size() == 2);
+  CHECK(r.config->prompting_mode == "from_lib");  // the imported folder's YAML is merged
+  CHECK(r.config->streaming);
   bool noted = false;
   for (const auto& x : r.diagnostics) noted |= x.message.find("looks like Colang 1.0") != std::string::npos;
   CHECK(noted);
@@ -310,6 +313,9 @@ TEST_CASE("the conformance corpus configs load") {
     MESSAGE("conformance corpus not found at " << root << "; skipped");
     return;
   }
+  TempDir repo;
+  fs::create_directories(repo.path / "tests");
+  fs::create_directory_symlink(root, repo.path / "tests" / "test_configs");
   for (const char* name : {"game", "general", "multi_step_generation", "guardrails_1",
                            "hello_world_1", "hello_world_2", "hello_world_3", "mvp_v2_x",
                            "mvp_v2_x_b", "mvp_v2_x_c", "mvp_v2_x_d", "mvp_v2_x_e",
@@ -317,7 +323,11 @@ TEST_CASE("the conformance corpus configs load") {
                            "with_imports_1"}) {
     CAPTURE(name);
     if (!fs::is_directory(root / name)) continue;
-    LoadResult r = load_rails_config(root / name, external_llm());
+    // mvp_v2_x_e imports "tests/test_configs/mvp_v2_x_d", a path of the
+    // reference's repository: make it resolve through the search path.
+    LoadOptions o = external_llm();
+    o.colang.search_path.push_back(repo.path);
+    LoadResult r = load_rails_config(root / name, o);
     CHECK_MESSAGE(r.ok(), all(r));
     bool v1 = std::string(name) == "game" || std::string(name) == "general" ||
               std::string(name) == "multi_step_generation";
