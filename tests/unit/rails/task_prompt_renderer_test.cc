@@ -212,6 +212,20 @@ TEST_CASE("generate_user_intent, chat: messages from to_messages") {
   CHECK(parsed.value().as_str() == "  ask capabilities");
 }
 
+TEST_CASE("chat messages survive quotes, backslashes, control and non-ASCII characters") {
+  auto r = make(config("- task: q\n  messages:\n    - \"{{ history | to_chat_messages }}\"\n"));
+  const std::string tricky = "it's \"quoted\" \\ back\tslash\x01 caf\xc3\xa9 \xe2\x80\xa8 end";
+  Dict vars;
+  vars.set("history", Value(List{event({{"type", "UserMessage"}, {"text", tricky}}),
+                                 event({{"type", "StartUtteranceBotAction"}, {"script", "'"}})}));
+  auto out = r->render("q", "x", vars);
+  REQUIRE(out.ok());
+  REQUIRE(out.value().messages.size() == 2);
+  CHECK(out.value().messages[0].content == tricky);
+  CHECK(out.value().messages[1].role == "assistant");
+  CHECK(out.value().messages[1].content == "'");
+}
+
 TEST_CASE("general renders the history as User/Assistant lines") {
   auto r = make(config());
   auto out = r->render("general", "nim/x", all_vars());
