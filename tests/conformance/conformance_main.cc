@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/conformance/colang1_cases.h"
 #include "tests/conformance/colang2_cases.h"
 #include "tests/conformance/colang2_chat_cases.h"
 
@@ -90,7 +91,11 @@ int main(int argc, char** argv) {
       }
       r = rg::conformance::run_colang2_chat_case(record, conformance_dir);
     } else {
-      r.detail = "Colang 1.0 conversations are not supported yet (issue 3)";
+      if (conformance_dir.empty()) {
+        std::cerr << "conformance: the Colang 1.0 corpus needs CONFORMANCE_DIR (the folder with configs/)\n";
+        return 2;
+      }
+      r = rg::conformance::run_colang1_case(record, conformance_dir);
     }
     if (r.passed) {
       ++passed;

@@ -1,0 +1,312 @@
+#include "rails/dialog/rails_v1.h"
+
+#include <atomic>
+#include <chrono>
+
+#include "colang/v1/parse_v1.h"
+#include "rails/dialog/rails_v1_shared.h"
+#include "rails/dialog/v1_actions.h"
+#include "rails/prompts/history_filters.h"
+#include "runtime/eval.h"
+#include "runtime/v1/conversation.h"
+
+namespace rg::rails::dialog {
+
+using colang::Dict;
+using colang::List;
+using colang::Value;
+
+std::vector<std::string> library_v1_flow_names() {
+  std::vector<std::string> names;
+  for (const auto& [file, text] : library_v1_sources()) {
+    colang::v1::ParseResult parsed = colang::v1::parse_colang_v1(text, file);
+    for (const auto& f : parsed.document.flows) names.push_back(f.id);
+  }
+  return names;
+}
+
+namespace {
+
+std::string model_id_of(const config::ModelConfig& m) {
+  return m.engine + (m.model.empty() ? "" : "/" + m.model);
+}
+
+uint64_t fnv1a(uint64_t h, std::string_view s) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+// A key for a conversation prefix: roles and contents of its messages.
+uint64_t messages_key(const std::vector<ChatMessage>& messages, size_t count) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < count; ++i) {
+    h = fnv1a(h, messages[i].role);
+    h = fnv1a(h, "\x1f");
+    h = fnv1a(h, messages[i].content.is_str() ? messages[i].content.as_str()
+                                              : colang::to_python_repr(messages[i].content));
+    h = fnv1a(h, "\x1e");
+  }
+  return h;
+}
+
+Dict event_of(std::string type) {
+  Dict d;
+  d.set("type", std::move(type));
+  return d;
+}
+
+}  // namespace
+
+std::shared_ptr<const DialogRailsV1> DialogRailsV1::create(
+    std::shared_ptr<const config::RailsConfig> config, std::shared_ptr<llm::ModelRouter> llms,
+    DialogOptions options, std::string* error) {
+  error->clear();
+  std::shared_ptr<DialogRailsV1> rails(new DialogRailsV1());
+  rails->config_ = config;
+  rails->options_ = options;
+  auto shared = std::make_shared<Shared>();
+  shared->config = config;
+  shared->llms = std::move(llms);
+  shared->options = options;
+  uint64_t seed = options.seed
+                      ? options.seed
+                      : static_cast<uint64_t>(
+                            std::chrono::steady_clock::now().time_since_epoch().count());
+  shared->rng.seed(seed);
+
+  // The flows: the config's first, then the built-in pipeline and library.
+  auto flows = std::make_shared<runtime::v1::FlowSet>();
+  for (const auto& f : config->v1.flows) flows->add(runtime::v1::make_flow_config(f, false));
+  for (const auto& [intent, variants] : config->v1.bot_messages) {
+    auto& list = shared->bot_messages[intent];
+    list.insert(list.end(), variants.begin(), variants.end());
+  }
+  for (const auto& [file, text] : library_v1_sources()) {
+    colang::v1::ParseResult parsed = colang::v1::parse_colang_v1(text, file);
+    if (!parsed.ok()) {
+      *error = "the built-in library " + file + " does not parse: " +
+               parsed.diagnostics.front().render();
+      return nullptr;
+    }
+    for (const auto& f : parsed.document.flows) flows->add(runtime::v1::make_flow_config(f, true));
+    // Library messages unless the config redefines them.
+    for (const auto& [intent, variants] : parsed.document.bot_messages) {
+      if (!shared->bot_messages.count(intent)) shared->bot_messages[intent] = variants;
+    }
+  }
+  rails->flows_ = flows;
+
+  // Bot message templates, compiled once.
+  for (const auto& [intent, variants] : shared->bot_messages) {
+    for (const auto& m : variants) {
+      if (m.text.find("{{") == std::string::npos && m.text.find("{%") == std::string::npos) continue;
+      if (shared->bot_templates.count(m.text)) continue;
+      auto t = prompts::Template::compile(m.text, "bot " + intent);
+      if (!t.ok()) {
+        *error = "bot message of '" + intent + "': " + t.error().to_string();
+        return nullptr;
+      }
+      shared->bot_templates.emplace(m.text, t.value());
+    }
+  }
+
+  // The indexes (a lexical stand-in until the retrieval issue's embedders).
+  shared->embedder = std::make_shared<retrieval::LexicalEmbedder>();
+  std::vector<retrieval::IndexItem> user_items, bot_items, flow_items;
+  for (const auto& [intent, examples] : config->v1.user_messages) {
+    shared->has_user_messages = true;
+    for (const auto& e : examples) user_items.push_back({e, intent});
+  }
+  for (const auto& [intent, variants] : config->v1.bot_messages) {
+    for (const auto& m : variants) bot_items.push_back({intent, m.text});
+  }
+  for (const auto& f : flows->ordered()) {
+    if (f->is_system_flow || f->source_code.empty()) continue;
+    size_t pos = 0;
+    const std::string& src = f->source_code;
+    while (pos <= src.size()) {
+      size_t nl = src.find('\n', pos);
+      std::string line = src.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+      if (line.find_first_not_of(" \t") != std::string::npos) flow_items.push_back({line, src});
+      if (nl == std::string::npos) break;
+      pos = nl + 1;
+    }
+  }
+  if (!user_items.empty()) {
+    shared->user_index = std::make_unique<retrieval::SearchIndex>(shared->embedder, std::move(user_items));
+  }
+  if (!bot_items.empty()) {
+    shared->bot_index = std::make_unique<retrieval::SearchIndex>(shared->embedder, std::move(bot_items));
+  }
+  if (!flow_items.empty()) {
+    shared->flows_index = std::make_unique<retrieval::SearchIndex>(shared->embedder, std::move(flow_items));
+  }
+  if (!config->kb_docs.empty()) {
+    std::vector<retrieval::KbDocument> docs;
+    for (const auto& d : config->kb_docs) docs.push_back({d.path, d.content});
+    shared->kb = std::make_unique<retrieval::KnowledgeBase>(shared->embedder, docs);
+  }
+
+  // Prompts.
+  prompts::PromptsConfig pc;
+  for (const auto& ins : config->instructions) {
+    if (ins.type == "general") {
+      pc.general_instructions = ins.content;
+      break;
+    }
+  }
+  shared->general_instructions = pc.general_instructions;
+  pc.sample_conversation = config->sample_conversation;
+  pc.prompting_mode = config->prompting_mode;
+  pc.prompts = config->prompts;
+  auto renderer = prompts::TaskPromptRenderer::create(pc);
+  if (!renderer.ok()) {
+    *error = renderer.error().to_string();
+    return nullptr;
+  }
+  shared->renderer = renderer.value();
+  rails->shared_ = std::move(shared);
+  return rails;
+}
+
+List DialogRailsV1::cached_events(const std::vector<ChatMessage>& messages, size_t* prefix) const {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  for (size_t p = messages.size() - 1; p > 0; --p) {
+    auto it = cache_.find(messages_key(messages, p));
+    if (it != cache_.end()) {
+      cache_order_.splice(cache_order_.begin(), cache_order_, it->second.second);
+      *prefix = p;
+      return it->second.first;
+    }
+  }
+  *prefix = 0;
+  return {};
+}
+
+void DialogRailsV1::cache_events(const std::vector<ChatMessage>& messages, const List& events) const {
+  uint64_t key = messages_key(messages, messages.size());
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (auto it = cache_.find(key); it != cache_.end()) {
+    it->second.first = events;
+    cache_order_.splice(cache_order_.begin(), cache_order_, it->second.second);
+    return;
+  }
+  cache_order_.push_front(key);
+  cache_.emplace(key, std::make_pair(events, cache_order_.begin()));
+  while (cache_.size() > options_.history_cache_entries && !cache_order_.empty()) {
+    cache_.erase(cache_order_.back());
+    cache_order_.pop_back();
+  }
+}
+
+GenerationResult DialogRailsV1::generate(const std::vector<ChatMessage>& messages,
+                                         const GenerationOptions& options) const {
+  GenerationResult result;
+  result.message.role = "assistant";
+  if (messages.empty()) {
+    result.error = "no messages";
+    result.message.content = "I'm sorry, an internal error has occurred.";
+    return result;
+  }
+  size_t prefix = 0;
+  List events = cached_events(messages, &prefix);
+  for (size_t i = prefix; i < messages.size(); ++i) {
+    const ChatMessage& m = messages[i];
+    if (m.role == "user") {
+      Dict e = event_of("UtteranceUserActionFinished");
+      e.set("final_transcript", m.content);
+      events.push_back(Value(std::move(e)));
+      // Earlier user messages are taken as they were (no rails re-run).
+      if (i + 1 != messages.size()) {
+        Dict u = event_of("UserMessage");
+        u.set("text", m.content);
+        events.push_back(Value(std::move(u)));
+      }
+    } else if (m.role == "assistant" || m.role == "bot") {
+      Dict e = event_of("StartUtteranceBotAction");
+      e.set("script", m.content);
+      events.push_back(Value(std::move(e)));
+    } else if (m.role == "context") {
+      Dict e = event_of("ContextUpdate");
+      e.set("data", m.content.is_dict() ? m.content : Value(Dict{}));
+      events.push_back(Value(std::move(e)));
+    } else if (m.role == "event") {
+      if (m.content.is_dict()) events.push_back(m.content);
+    }
+    // system messages carry no event in Colang 1.0.
+  }
+
+  runtime::v1::ConversationOptions copts;
+  static_assert(sizeof(uint64_t) == 8);
+  copts.seed = (options_.seed ? options_.seed : 0x5eed) ^ (turn_counter_.fetch_add(1) * 0x9e3779b97f4a7c15ULL);
+  copts.now = options_.now;
+  runtime::v1::Conversation conv(flows_, Value(config_->raw), copts);
+  for (size_t i = 0; i + 1 < events.size(); ++i) conv.append(events[i].as_dict());
+  if (options.given) {
+    Dict update = event_of("ContextUpdate");
+    Dict data;
+    data.set("generation_options", Value(options.to_dict()));
+    update.set("data", Value(std::move(data)));
+    conv.append(std::move(update));
+  }
+  size_t first_new = conv.events().size();
+  TurnActions actions(*shared_, options, result);
+  try {
+    List input;
+    if (!events.empty()) input.push_back(events.back());
+    result.new_events = conv.generate_events(input, actions);
+  } catch (const std::exception& e) {
+    // Fail closed: the configured error text, and the reason for the log.
+    result.error = e.what();
+    result.message.content = "I'm sorry, an internal error has occurred.";
+    result.events = conv.events();
+    result.context = conv.action_context();
+    return result;
+  }
+  if (options_.on_event) {
+    for (size_t i = first_new; i < conv.events().size(); ++i) options_.on_event(conv.events()[i].as_dict());
+  }
+
+  std::vector<std::string> responses;
+  const Dict* exception = nullptr;
+  for (const Value& v : result.new_events) {
+    const Dict& e = v.as_dict();
+    const Value* type = e.find("type");
+    if (!type || !type->is_str()) continue;
+    if (type->as_str() == "StartUtteranceBotAction") {
+      const Value* script = e.find("script");
+      std::string s = script && script->is_str() ? script->as_str()
+                      : script                  ? colang::to_python_str(*script)
+                                                : std::string();
+      if (s == "(remove last message)") {
+        if (!responses.empty()) responses.pop_back();
+      } else {
+        responses.push_back(std::move(s));
+      }
+    } else if (type->as_str().size() >= 9 &&
+               type->as_str().compare(type->as_str().size() - 9, 9, "Exception") == 0) {
+      exception = &e;
+    }
+  }
+  if (exception) {
+    result.message.role = "exception";
+    result.message.content = Value(*exception);
+  } else {
+    std::string joined;
+    for (size_t i = 0; i < responses.size(); ++i) joined += (i ? "\n" : "") + responses[i];
+    result.message.content = joined;
+  }
+  result.events = conv.events();
+  result.context = conv.action_context();
+  result.colang_history = prompts::colang_history(result.events);
+
+  std::vector<ChatMessage> extended = messages;
+  extended.push_back(result.message);
+  cache_events(extended, result.events);
+  return result;
+}
+
+}  // namespace rg::rails::dialog

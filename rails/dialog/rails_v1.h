@@ -1,0 +1,93 @@
+// DialogRailsV1: a Colang 1.0 config, ready to answer (spec product.md 3.5).
+//
+// Built once per config and then shared read-only by every request thread:
+// the flows (the config's, then the built-in pipeline and rail library), the
+// intent, bot-message and flow indexes, the knowledge base and the prompts.
+// Each generate() call runs one turn on its own Conversation, so calls on
+// different conversations never block each other.
+//
+//   auto rails = DialogRailsV1::create(config, llms, {}, &error);
+//   GenerationResult r = rails->generate({{"user", "hi"}}, {});
+//   r.message.content  // "Hello there!"
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "colang/value.h"
+#include "llm/model_router.h"
+#include "rails/config/rails_config.h"
+#include "rails/dialog/generation.h"
+#include "rails/prompts/task_prompt.h"
+#include "retrieval/kb_chunker.h"
+#include "retrieval/search_index.h"
+#include "runtime/v1/flow_set.h"
+
+namespace rg::rails::dialog {
+
+struct DialogOptions {
+  // Seed of uids and of the random choice among bot message variants; 0
+  // takes one from the clock.
+  uint64_t seed = 0;
+  // Always say the first variant of a predefined bot message (tests; the
+  // reference does this under pytest).
+  bool first_bot_message_variant = false;
+  std::function<std::string()> now;  // event timestamps
+  size_t history_cache_entries = 4096;
+  // Called after every LLM call (railguard chat --verbose).
+  std::function<void(const LlmCallInfo&)> on_llm_call;
+  // Called for every event of the turn (railguard chat --verbose).
+  std::function<void(const colang::Dict&)> on_event;
+};
+
+// The built-in Colang 1.0 flows (rails/library/v1/*.co) as (file name, text).
+const std::vector<std::pair<std::string, std::string>>& library_v1_sources();
+// The names of the flows and subflows those files define (for config validation).
+std::vector<std::string> library_v1_flow_names();
+
+class DialogRailsV1 {
+ public:
+  // Errors (a library or prompt that does not parse, a bad prompts list)
+  // come back in `error` with a null result.
+  static std::shared_ptr<const DialogRailsV1> create(std::shared_ptr<const config::RailsConfig> config,
+                                                     std::shared_ptr<llm::ModelRouter> llms,
+                                                     DialogOptions options, std::string* error);
+
+  // One turn: `messages` is the whole conversation so far, its last message
+  // the new one. Never throws for LLM or flow trouble: the turn fails closed
+  // (GenerationResult::error says why).
+  GenerationResult generate(const std::vector<ChatMessage>& messages,
+                            const GenerationOptions& options) const;
+
+  const config::RailsConfig& config() const { return *config_; }
+  const runtime::v1::FlowSet& flows() const { return *flows_; }
+
+  // Internal state shared with the turn's action runner.
+  struct Shared;
+
+ private:
+  DialogRailsV1() = default;
+  colang::List cached_events(const std::vector<ChatMessage>& messages, size_t* prefix) const;
+  void cache_events(const std::vector<ChatMessage>& messages, const colang::List& events) const;
+
+  std::shared_ptr<const config::RailsConfig> config_;
+  std::shared_ptr<const runtime::v1::FlowSet> flows_;
+  std::shared_ptr<Shared> shared_;
+  DialogOptions options_;
+  mutable std::atomic<uint64_t> turn_counter_{0};
+
+  // Events per conversation prefix, so that a client that resends the whole
+  // history continues the same dialog state (bounded, least recently used
+  // dropped first).
+  mutable std::mutex cache_mu_;
+  mutable std::list<uint64_t> cache_order_;
+  mutable std::unordered_map<uint64_t, std::pair<colang::List, std::list<uint64_t>::iterator>> cache_;
+};
+
+}  // namespace rg::rails::dialog

@@ -1,0 +1,858 @@
+#include "rails/dialog/v1_actions.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+#include "colang/v1/parse_v1.h"
+#include "rails/actions/llm_actions.h"
+#include "rails/prompts/output_parsers.h"
+#include "runtime/eval.h"
+
+namespace rg::rails::dialog {
+
+using colang::Dict;
+using colang::List;
+using colang::Value;
+using runtime::v1::ActionOutcome;
+
+namespace {
+
+const std::string& str(const Dict& d, std::string_view key) {
+  static const std::string kEmpty;
+  const Value* v = d.find(key);
+  return v && v->is_str() ? v->as_str() : kEmpty;
+}
+
+// The last event of `type` in the history, or null.
+const Dict* last_event(const List& events, std::string_view type) {
+  for (auto it = events.rbegin(); it != events.rend(); ++it) {
+    if (it->is_dict() && str(it->as_dict(), "type") == type) return &it->as_dict();
+  }
+  return nullptr;
+}
+
+Dict make_event(std::string type) {
+  Dict d;
+  d.set("type", std::move(type));
+  return d;
+}
+
+std::string trim(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t\r\n\f\v");
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(" \t\r\n\f\v");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+double epoch_seconds() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+Value context_value(const Dict& context, std::string_view key) {
+  const Value* v = context.find(key);
+  return v ? *v : Value();
+}
+
+std::string as_text(const Value& v) {
+  if (v.is_str()) return v.as_str();
+  if (v.is_none()) return "";
+  return colang::to_python_str(v);
+}
+
+const std::set<std::string, std::less<>>& system_actions() {
+  static const std::set<std::string, std::less<>> kSystem = {
+      "generate_user_intent", "generate_intent_steps_message", "generate_next_steps",
+      "generate_next_step",   "generate_bot_message",          "generate_value",
+      "retrieve_relevant_chunks", "create_event",              "self_check_input",
+      "self_check_output"};
+  return kSystem;
+}
+
+const std::set<std::string, std::less<>>& known_actions() {
+  static const std::set<std::string, std::less<>> kKnown = [] {
+    std::set<std::string, std::less<>> s(system_actions().begin(), system_actions().end());
+    s.insert({"llama_guard_check_input", "llama_guard_check_output",
+              "patronus_lynx_check_output_hallucination"});
+    return s;
+  }();
+  return kKnown;
+}
+
+}  // namespace
+
+std::string first_nonempty_line(std::string_view s) {
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t nl = s.find('\n', pos);
+    std::string line = trim(s.substr(pos, nl == std::string_view::npos ? s.npos : nl - pos));
+    if (!line.empty()) return line;
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return {};
+}
+
+std::vector<std::string> top_nonempty_lines(std::string_view s, size_t k) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= s.size() && out.size() < k) {
+    size_t nl = s.find('\n', pos);
+    std::string line = trim(s.substr(pos, nl == std::string_view::npos ? s.npos : nl - pos));
+    if (!line.empty() && line[0] != '#') out.push_back(std::move(line));
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return out;
+}
+
+std::string strip_quotes(std::string_view s) {
+  if (!s.empty() && s.front() == '"') {
+    if (s.size() >= 2 && s.back() == '"') return std::string(s.substr(1, s.size() - 2));
+    return std::string(s.substr(1));
+  }
+  return std::string(s);
+}
+
+std::string multiline_response(std::string_view s) {
+  // A new dialogue turn ("\nuser") ends the message.
+  if (size_t cut = s.find("\nuser"); cut != std::string_view::npos) s = s.substr(0, cut);
+  std::string result;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t nl = s.find('\n', pos);
+    std::string line = trim(s.substr(pos, nl == std::string_view::npos ? s.npos : nl - pos));
+    if (!line.empty()) {
+      if (!result.empty()) result += '\n';
+      result += line;
+      if (line.back() == '"') break;
+    }
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return result;
+}
+
+Dict parse_llama_guard_response(std::string_view response) {
+  std::string r = trim(response);
+  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  Dict out;
+  List violations;
+  if (starts_with(r, "safe")) {
+    out.set("allowed", true);
+  } else {
+    out.set("allowed", false);
+    if (starts_with(r, "unsafe")) {
+      // "unsafe\nO1,O3" or "unsafe O1 O3": the category codes after the verdict.
+      std::string rest = r.substr(6);
+      std::string token;
+      for (char c : rest + " ") {
+        if (c == ',' || std::isspace(static_cast<unsigned char>(c))) {
+          if (!token.empty()) {
+            for (char& t : token) t = static_cast<char>(std::toupper(static_cast<unsigned char>(t)));
+            violations.push_back(Value(token));
+          }
+          token.clear();
+        } else {
+          token += c;
+        }
+      }
+    }
+  }
+  out.set("policy_violations", Value(std::move(violations)));
+  return out;
+}
+
+bool TurnActions::has_action(std::string_view name) const {
+  return known_actions().count(name) > 0;
+}
+
+bool TurnActions::is_system_action(std::string_view name) const {
+  return system_actions().count(name) > 0;
+}
+
+ActionOutcome TurnActions::run(const Call& call) {
+  const std::string& n = call.name;
+  try {
+    if (n == "generate_user_intent") return generate_user_intent(call);
+    if (n == "generate_intent_steps_message") return generate_intent_steps_message(call);
+    if (n == "generate_next_steps" || n == "generate_next_step") return generate_next_steps(call);
+    if (n == "generate_bot_message") return generate_bot_message(call);
+    if (n == "generate_value") return generate_value(call);
+    if (n == "retrieve_relevant_chunks") return retrieve_relevant_chunks(call);
+    if (n == "create_event") return create_event(call);
+    if (n == "self_check_input") return self_check(call, false);
+    if (n == "self_check_output") return self_check(call, true);
+    if (n == "llama_guard_check_input") return llama_guard_check(call, false);
+    if (n == "llama_guard_check_output") return llama_guard_check(call, true);
+    if (n == "patronus_lynx_check_output_hallucination") return patronus_lynx_check(call);
+  } catch (const LlmCallFailed&) {
+    throw;
+  } catch (const std::exception& e) {
+    // Anything else an action trips on becomes the internal-error reply, as
+    // in the reference; the reason goes to the result for the log.
+    if (result_.error.empty()) result_.error = "action '" + n + "' failed: " + e.what();
+    ActionOutcome failed;
+    failed.failed = true;
+    return failed;
+  }
+  ActionOutcome failed;
+  failed.failed = true;
+  return failed;
+}
+
+std::string TurnActions::llm_call(const std::string& task, const List& events, Dict vars,
+                                  llm::LlmParams params, const std::string& model_type,
+                                  bool generation_call, std::string* prompt_out) {
+  llm::LlmClient* client = shared_.llms ? shared_.llms->client_for(model_type.empty() ? task : model_type)
+                                        : nullptr;
+  if (!client) throw LlmCallFailed("no LLM configured for task " + task);
+  std::string model_id;
+  if (const config::ModelConfig* m = shared_.config->main_model()) {
+    model_id = m->engine + (m->model.empty() ? "" : "/" + m->model);
+  }
+  for (const auto& m : shared_.config->models) {
+    if (m.type == (model_type.empty() ? task : model_type)) {
+      model_id = m.engine + (m.model.empty() ? "" : "/" + m.model);
+    }
+  }
+  vars.set("history", Value(events));
+  auto rendered = shared_.renderer->render(task, model_id.empty() ? "unknown" : model_id, vars);
+  if (!rendered.ok()) throw LlmCallFailed("prompt for task " + task + ": " + rendered.error().to_string());
+  const prompts::RenderedPrompt& prompt = rendered.value();
+  llm::LlmRequest request;
+  request.task = task;
+  request.params = std::move(params);
+  if (!prompt.stop.empty() && request.params.stop.empty()) request.params.stop = prompt.stop;
+  if (prompt.max_tokens && !request.params.max_tokens) {
+    request.params.max_tokens = static_cast<int>(*prompt.max_tokens);
+  }
+  if (generation_call) {
+    // Options' llm_params apply to the calls that produce the bot's text.
+    for (const auto& [k, v] : options_.llm_params) {
+      if (k == "temperature" && v.is_number()) request.params.temperature = v.as_number();
+      else if (k == "max_tokens" && v.is_int()) request.params.max_tokens = static_cast<int>(v.as_int());
+    }
+  }
+  std::string prompt_text;
+  if (!prompt.is_chat) {
+    request.prompt = prompt.prompt;
+    prompt_text = prompt.prompt;
+  } else {
+    request.messages = prompt.messages;
+    prompt_text = llm::flatten_messages(prompt.messages);
+  }
+  if (prompt_out) *prompt_out = prompt_text;
+  double started = epoch_seconds();
+  llm::Result<llm::Completion> r = client->generate(request);
+  double finished = epoch_seconds();
+  LlmCallInfo info;
+  info.task = task;
+  info.prompt = prompt_text;
+  info.started_at = started;
+  info.finished_at = finished;
+  info.duration = finished - started;
+  if (!r.ok()) {
+    info.completion = "";
+    result_.llm_calls.push_back(info);
+    if (shared_.options.on_llm_call) shared_.options.on_llm_call(info);
+    throw LlmCallFailed("LLM call for task " + task + " failed: " + r.error().message +
+                        (r.error().where.empty() ? "" : " (" + r.error().where + ")"));
+  }
+  const llm::Completion& c = r.value();
+  info.completion = c.text;
+  info.prompt_tokens = c.prompt_tokens;
+  info.completion_tokens = c.completion_tokens;
+  info.total_tokens = c.total_tokens ? c.total_tokens : c.prompt_tokens + c.completion_tokens;
+  info.raw_response = c.raw_response;
+  info.llm_model_name = c.model;
+  result_.llm_calls.push_back(info);
+  if (shared_.options.on_llm_call) shared_.options.on_llm_call(info);
+  if (generation_call) result_.llm_output = c.raw_response.empty() ? c.text : c.raw_response;
+
+  std::string text = c.text;
+  if (!prompt.output_parser.empty()) {
+    auto parsed = shared_.renderer->parse_output(prompt, text);
+    if (!parsed.ok()) throw LlmCallFailed("task " + task + ": " + parsed.error().to_string());
+    if (parsed.value().is_str()) text = parsed.value().as_str();
+  }
+  return text;
+}
+
+ActionOutcome TurnActions::generate_user_intent(const Call& call) {
+  const config::RailsConfig& cfg = *shared_.config;
+  if (cfg.rails.single_call.enabled) return generate_intent_steps_message(call);
+  const Dict* event = last_event(call.events, "UserMessage");
+  if (!event) throw std::runtime_error("no user message to generate an intent for");
+  const std::string& text = str(*event, "text");
+  ActionOutcome out;
+
+  if (shared_.has_user_messages) {
+    std::string examples;
+    std::vector<std::string> potential;
+    if (shared_.user_index) {
+      const auto& um = cfg.rails.user_messages;
+      std::optional<float> threshold;
+      if (um.embeddings_only_similarity_threshold) {
+        threshold = static_cast<float>(*um.embeddings_only_similarity_threshold);
+      }
+      std::vector<retrieval::SearchHit> hits = shared_.user_index->search(text, 5, threshold);
+      if (!hits.empty() && um.embeddings_only) {
+        Dict e = make_event("UserIntent");
+        e.set("intent", hits.front().meta);
+        out.events.push_back(Value(std::move(e)));
+        return out;
+      }
+      if (um.embeddings_only && um.embeddings_only_fallback_intent) {
+        Dict e = make_event("UserIntent");
+        e.set("intent", *um.embeddings_only_fallback_intent);
+        out.events.push_back(Value(std::move(e)));
+        return out;
+      }
+      if (threshold) hits = shared_.user_index->search(text, 5);
+      // Most relevant last, nearest to the conversation.
+      for (auto it = hits.rbegin(); it != hits.rend(); ++it) {
+        examples += "user \"" + it->text + "\"\n  " + it->meta + "\n\n";
+        if (std::find(potential.begin(), potential.end(), it->meta) == potential.end()) {
+          potential.push_back(it->meta);
+        }
+      }
+    }
+    Dict vars;
+    vars.set("examples", examples);
+    std::string joined;
+    for (size_t i = 0; i < potential.size(); ++i) joined += (i ? ", " : "") + potential[i];
+    vars.set("potential_user_intents", joined);
+    llm::LlmParams params;
+    params.temperature = cfg.lowest_temperature;
+    std::string result = llm_call("generate_user_intent", call.events, std::move(vars), params);
+    std::string intent = first_nonempty_line(result);
+    if (intent.empty()) intent = "unknown message";
+    if (starts_with(intent, "user ")) intent = intent.substr(5);
+    Dict e = make_event("UserIntent");
+    e.set("intent", intent);
+    out.events.push_back(Value(std::move(e)));
+    return out;
+  }
+
+  // No user intents defined: one general answer, dialog skipped.
+  std::string bot_text;
+  if (cfg.passthrough.value_or(false)) {
+    llm::LlmParams params;
+    Dict vars;
+    vars.set("user_input", text);
+    bot_text = llm_call("general", call.events, std::move(vars), params, "", true);
+  } else {
+    std::string relevant_chunks;
+    if (shared_.kb) {
+      std::vector<retrieval::KbChunk> chunks = shared_.kb->search(text, 3);
+      for (size_t i = 0; i < chunks.size(); ++i) {
+        relevant_chunks += (i ? "\n" : "") + chunks[i].body;
+      }
+    } else {
+      relevant_chunks = as_text(context_value(call.context, "relevant_chunks"));
+    }
+    Dict vars;
+    vars.set("relevant_chunks", relevant_chunks);
+    llm::LlmParams params;
+    params.stop = {"User:"};
+    bot_text = trim(llm_call("general", call.events, std::move(vars), params, "", true));
+    if (!bot_text.empty() && bot_text.front() == '"') {
+      bot_text = bot_text.size() >= 2 ? bot_text.substr(1, bot_text.size() - 2) : std::string();
+    }
+  }
+  Dict e = make_event("BotMessage");
+  e.set("text", bot_text);
+  out.events.push_back(Value(std::move(e)));
+  return out;
+}
+
+ActionOutcome TurnActions::generate_intent_steps_message(const Call& call) {
+  const config::RailsConfig& cfg = *shared_.config;
+  const Dict* event = last_event(call.events, "UserMessage");
+  if (!event) throw std::runtime_error("no user message to answer");
+  const std::string& text = str(*event, "text");
+  ActionOutcome out;
+  if (!shared_.has_user_messages) {
+    llm::LlmParams params;
+    std::string r = trim(llm_call("general", call.events, Dict{}, params, "", true));
+    if (!r.empty() && r.front() == '"') r = r.size() >= 2 ? r.substr(1, r.size() - 2) : std::string();
+    Dict e = make_event("BotMessage");
+    e.set("text", r);
+    out.events.push_back(Value(std::move(e)));
+    return out;
+  }
+  // Few-shot examples: utterance, intent, the first flow of that intent and
+  // its bot message.
+  std::vector<retrieval::SearchHit> intent_hits;
+  std::vector<std::string> potential;
+  if (shared_.user_index) {
+    intent_hits = shared_.user_index->search(text, 10);
+    for (const auto& h : intent_hits) {
+      if (std::find(potential.begin(), potential.end(), h.meta) == potential.end()) {
+        potential.push_back(h.meta);
+      }
+    }
+  }
+  std::vector<std::string> examples;
+  for (const auto& hit : intent_hits) {
+    if (examples.size() >= 5) break;
+    const std::string& intent = hit.meta;
+    std::string example = "user \"" + hit.text + "\"\n  " + intent + "\n";
+    bool found_flow = false;
+    if (shared_.flows_index) {
+      std::vector<retrieval::SearchHit> flow_hits = shared_.flows_index->search(intent, 10);
+      std::set<std::string> seen;
+      int taken = 0;
+      for (const auto& fh : flow_hits) {
+        if (!seen.insert(fh.meta).second) continue;
+        if (++taken > 2) break;
+        const std::string& flow = fh.meta;
+        size_t nl = flow.find('\n');
+        if (nl == std::string::npos) continue;
+        std::string first = flow.substr(0, nl), rest = flow.substr(nl + 1);
+        if (first.size() < 5 || first.substr(5) != intent) continue;
+        found_flow = true;
+        example += rest + "\n";
+        std::string last_line = rest;
+        if (size_t p = rest.rfind('\n'); p != std::string::npos) last_line = rest.substr(p + 1);
+        if (starts_with(last_line, "bot ")) {
+          std::string bot_intent = last_line.substr(4);
+          auto it = shared_.bot_messages.find(bot_intent);
+          if (it != shared_.bot_messages.end() && !it->second.empty()) {
+            example += "  \"" + it->second.front().text + "\"\n";
+          } else {
+            example += "  # On the next line generate a bot message related to " + bot_intent + "\n";
+          }
+        }
+        break;
+      }
+    }
+    if (!found_flow) continue;
+    examples.push_back(example + "\n");
+  }
+  std::string joined_examples;
+  for (auto it = examples.rbegin(); it != examples.rend(); ++it) {
+    if (!joined_examples.empty()) joined_examples += "\n\n";
+    joined_examples += *it;
+  }
+  std::string relevant_chunks;
+  if (shared_.kb) {
+    for (const auto& c : shared_.kb->search(text, 3)) relevant_chunks += c.body + "\n";
+  }
+  Dict vars;
+  vars.set("examples", joined_examples);
+  std::string pot;
+  for (size_t i = 0; i < potential.size(); ++i) pot += (i ? ", " : "") + potential[i];
+  vars.set("potential_user_intents", pot);
+  vars.set("relevant_chunks", trim(relevant_chunks));
+  llm::LlmParams params;
+  params.temperature = cfg.lowest_temperature;
+  std::string result =
+      llm_call("generate_intent_steps_message", call.events, std::move(vars), params, "", true);
+
+  std::vector<std::string> lines = top_nonempty_lines(result, 2);
+  std::string user_intent = lines.size() > 0 ? lines[0] : "";
+  std::string bot_intent = lines.size() > 1 ? lines[1] : "";
+  std::string bot_message;
+  if (!bot_intent.empty()) {
+    if (size_t pos = result.find(bot_intent); pos != std::string::npos) {
+      bot_message = strip_quotes(multiline_response(result.substr(pos + bot_intent.size())));
+      if (trim(bot_message).empty()) bot_message.clear();
+    }
+  }
+  if (!user_intent.empty()) {
+    if (starts_with(user_intent, "user ")) user_intent = user_intent.substr(5);
+    else if (starts_with(user_intent, "User intent: ")) user_intent = user_intent.substr(13);
+  } else {
+    user_intent = "unknown message";
+  }
+  if (starts_with(bot_intent, "bot ")) bot_intent = bot_intent.substr(4);
+  else if (starts_with(bot_intent, "Bot intent: ")) bot_intent = bot_intent.substr(12);
+  else bot_intent = "general response";
+  if (bot_message.empty()) bot_message = "I'm not sure what to say.";
+
+  Dict bot_intent_event = make_event("BotIntent");
+  bot_intent_event.set("intent", bot_intent);
+  Dict bot_message_event = make_event("BotMessage");
+  bot_message_event.set("text", bot_message);
+  Dict info;
+  info.set("bot_intent_event", Value(std::move(bot_intent_event)));
+  info.set("bot_message_event", Value(std::move(bot_message_event)));
+  Dict e = make_event("UserIntent");
+  e.set("intent", user_intent);
+  e.set("additional_info", Value(std::move(info)));
+  out.events.push_back(Value(std::move(e)));
+  return out;
+}
+
+ActionOutcome TurnActions::generate_next_steps(const Call& call) {
+  const config::RailsConfig& cfg = *shared_.config;
+  ActionOutcome out;
+  const Dict* event = last_event(call.events, "UserIntent");
+  if (!event) return out;
+  if (cfg.rails.single_call.enabled) {
+    const Value* info = event->find("additional_info");
+    if (info && info->is_dict()) {
+      if (const Value* bi = info->as_dict().find("bot_intent_event"); bi && bi->is_dict()) {
+        out.events.push_back(Value(bi->as_dict()));
+        return out;
+      }
+    }
+  }
+  const std::string& intent = str(*event, "intent");
+  std::string examples;
+  if (shared_.flows_index) {
+    std::vector<retrieval::SearchHit> hits = shared_.flows_index->search(intent, 10);
+    std::vector<std::string> flows;
+    for (const auto& h : hits) {
+      if (std::find(flows.begin(), flows.end(), h.meta) == flows.end()) flows.push_back(h.meta);
+    }
+    if (flows.size() > 5) flows.resize(5);
+    for (auto it = flows.rbegin(); it != flows.rend(); ++it) examples += *it + "\n\n";
+  }
+  Dict vars;
+  vars.set("examples", examples);
+  llm::LlmParams params;
+  params.temperature = cfg.lowest_temperature;
+  std::string result = llm_call("generate_next_steps", call.events, std::move(vars), params);
+
+  if (!cfg.enable_multi_step_generation) {
+    std::string line = first_nonempty_line(result);
+    std::string bot_intent = "general response";
+    if (starts_with(line, "bot ")) {
+      bot_intent = line.substr(4);
+      // Models sometimes put the message on the same line, or more after a comma.
+      if (size_t q = bot_intent.find('"'); q != std::string::npos) bot_intent = trim(bot_intent.substr(0, q));
+      if (size_t c = bot_intent.find(','); c != std::string::npos) bot_intent = trim(bot_intent.substr(0, c));
+    }
+    Dict e = make_event("BotIntent");
+    e.set("intent", bot_intent);
+    out.events.push_back(Value(std::move(e)));
+    return out;
+  }
+  // Multi-step: the answer is a flow body. Drop lines from the end until it
+  // parses; a single line that does not parse means a general response.
+  std::vector<std::string> lines;
+  {
+    size_t pos = 0;
+    while (pos <= result.size()) {
+      size_t nl = result.find('\n', pos);
+      lines.push_back(result.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos));
+      if (nl == std::string::npos) break;
+      pos = nl + 1;
+    }
+  }
+  auto body_of = [](const std::vector<std::string>& ls) {
+    std::string b;
+    for (size_t i = 0; i < ls.size(); ++i) b += (i ? "\n" : "") + ls[i];
+    return b;
+  };
+  while (true) {
+    std::string probe = "define flow dynamic\n";
+    for (const auto& l : lines) probe += (l.empty() ? "" : "  ") + l + "\n";
+    colang::v1::ParseResult parsed = colang::v1::parse_colang_v1(probe, "dynamic.co");
+    if (parsed.ok() && parsed.document.flows.size() == 1 &&
+        !parsed.document.flows.front().elements.empty()) {
+      break;
+    }
+    if (lines.size() <= 1) {
+      Dict e = make_event("BotIntent");
+      e.set("intent", "general response");
+      out.events.push_back(Value(std::move(e)));
+      return out;
+    }
+    lines.pop_back();
+  }
+  Dict e = make_event("start_flow");
+  // Unique within the conversation: the answer and where in the history it came.
+  char id[40];
+  std::snprintf(id, sizeof id, "dynamic_%016llx",
+                static_cast<unsigned long long>(std::hash<std::string>{}(result) ^
+                                                (call.events.size() * 0x9e3779b97f4a7c15ULL)));
+  e.set("flow_id", std::string(id));
+  e.set("flow_body", body_of(lines));
+  out.events.push_back(Value(std::move(e)));
+  return out;
+}
+
+std::string TurnActions::render_bot_message(const std::string& text, const Dict& context) {
+  if (text.find("{{") == std::string::npos && text.find("{%") == std::string::npos) return text;
+  std::shared_ptr<const prompts::Template> tmpl;
+  if (auto it = shared_.bot_templates.find(text); it != shared_.bot_templates.end()) {
+    tmpl = it->second;
+  } else {
+    auto compiled = prompts::Template::compile(text, "bot message");
+    if (!compiled.ok()) throw std::runtime_error(compiled.error().to_string());
+    tmpl = compiled.value();
+  }
+  Dict vars;
+  for (const auto& [k, v] : context) {
+    if (k == "config" || k == "event") continue;
+    vars.set(k, v);
+  }
+  auto r = tmpl->render(vars);
+  if (!r.ok()) throw std::runtime_error(r.error().to_string());
+  return r.value();
+}
+
+ActionOutcome TurnActions::generate_bot_message(const Call& call) {
+  const config::RailsConfig& cfg = *shared_.config;
+  const Dict* event = last_event(call.events, "BotIntent");
+  if (!event) throw std::runtime_error("no bot intent to say");
+  const Value* intent_v = event->find("intent");
+  std::string intent = intent_v ? as_text(*intent_v) : std::string();
+  ActionOutcome out;
+  std::string utterance;
+  bool have = false;
+
+  if (auto it = shared_.bot_messages.find(intent); it != shared_.bot_messages.end()) {
+    // Variants whose condition holds (an `if` block in `define bot`).
+    std::vector<const colang::v1::BotMessage*> candidates;
+    for (const auto& m : it->second) {
+      if (m.condition) {
+        struct Host : runtime::EvalHost {
+          const Dict& ctx;
+          explicit Host(const Dict& c) : ctx(c) {}
+          Value get_variable(std::string_view n) override { return context_value(ctx, n); }
+          Value flow_attribute(const colang::FlowRef&, std::string_view) override { return Value(); }
+          Value action_attribute(const colang::ActionRef&, std::string_view) override { return Value(); }
+          std::string new_uid() override { return ""; }
+          double random() override { return 0; }
+          Value flows_info(const Value&) override { return Value(); }
+        } host(call.context);
+        if (!runtime::evaluate(*m.condition, host).truthy()) continue;
+      }
+      candidates.push_back(&m);
+    }
+    if (!candidates.empty()) {
+      size_t pick = 0;
+      if (!shared_.options.first_bot_message_variant && candidates.size() > 1) {
+        std::lock_guard<std::mutex> lock(shared_.rng_mu);
+        pick = std::uniform_int_distribution<size_t>(0, candidates.size() - 1)(shared_.rng);
+      }
+      utterance = render_bot_message(candidates[pick]->text, call.context);
+      // Predefined messages skip the output rails.
+      out.context_updates.set("skip_output_rails", true);
+      have = true;
+    }
+  }
+  if (!have && !intent.empty() && intent[0] == '$' && call.context.contains(intent.substr(1))) {
+    utterance = as_text(context_value(call.context, intent.substr(1)));
+    have = true;
+  }
+  if (!have) {
+    if (cfg.rails.single_call.enabled) {
+      const Dict* ui = last_event(call.events, "UserIntent");
+      if (ui) {
+        const Value* info = ui->find("additional_info");
+        if (info && info->is_dict()) {
+          const Value* bi = info->as_dict().find("bot_intent_event");
+          const Value* bm = info->as_dict().find("bot_message_event");
+          if (bi && bi->is_dict() && bm && bm->is_dict() &&
+              str(bi->as_dict(), "intent") == intent) {
+            out.events.push_back(Value(bm->as_dict()));
+            return out;
+          }
+        }
+      }
+    }
+    std::string prompt;
+    if (cfg.passthrough.value_or(false)) {
+      // The (possibly rewritten) user message goes to the model as is.
+      Dict vars;
+      vars.set("user_input", context_value(call.context, "user_message"));
+      utterance = llm_call("general", call.events, std::move(vars), {}, "", true, &prompt);
+    } else {
+      std::string examples;
+      if (shared_.has_user_messages && shared_.bot_index) {
+        auto hits = shared_.bot_index->search(intent, 5);
+        for (auto it = hits.rbegin(); it != hits.rend(); ++it) {
+          examples += "bot " + it->text + "\n  \"" + it->meta + "\"\n\n";
+        }
+      }
+      Dict vars;
+      vars.set("examples", examples);
+      vars.set("relevant_chunks", as_text(context_value(call.context, "relevant_chunks")));
+      std::string result =
+          llm_call("generate_bot_message", call.events, std::move(vars), {}, "", true, &prompt);
+      utterance = strip_quotes(multiline_response(result));
+    }
+    out.context_updates.set("_last_bot_prompt", prompt);
+  }
+  // A literal "\n" in a message means a line break.
+  std::string cleaned;
+  for (size_t i = 0; i < utterance.size(); ++i) {
+    if (utterance[i] == '\\' && i + 1 < utterance.size() && utterance[i + 1] == 'n') {
+      cleaned += '\n';
+      ++i;
+    } else {
+      cleaned += utterance[i];
+    }
+  }
+  if (cleaned.empty()) cleaned = "I'm not sure what to say.";
+  Dict e = make_event("BotMessage");
+  e.set("text", cleaned);
+  out.events.push_back(Value(std::move(e)));
+  return out;
+}
+
+ActionOutcome TurnActions::generate_value(const Call& call) {
+  std::string var_name;
+  if (const Value* v = call.params.find("var_name"); v && v->is_str()) var_name = v->as_str();
+  if (var_name.empty()) var_name = call.result_key;
+  std::string instructions;
+  if (const Value* v = call.params.find("instructions"); v && v->is_str()) instructions = v->as_str();
+  std::string examples;
+  if (shared_.flows_index) {
+    auto hits = shared_.flows_index->search("$" + var_name + " = ", 10);
+    std::vector<std::string> flows;
+    for (const auto& h : hits) {
+      if (std::find(flows.begin(), flows.end(), h.meta) == flows.end()) flows.push_back(h.meta);
+    }
+    if (flows.size() > 5) flows.resize(5);
+    for (auto it = flows.rbegin(); it != flows.rend(); ++it) {
+      // Flows that themselves say `= ...` would teach the model to answer "...".
+      bool dots = false;
+      for (size_t p = it->find('='); p != std::string::npos; p = it->find('=', p + 1)) {
+        size_t q = it->find_first_not_of(" \t", p + 1);
+        if (q != p + 1 && q != std::string::npos && it->compare(q, 3, "...") == 0) dots = true;
+      }
+      if (!dots) examples += *it + "\n\n";
+    }
+  }
+  Dict vars;
+  vars.set("examples", examples);
+  vars.set("instructions", instructions);
+  vars.set("var_name", var_name);
+  llm::LlmParams params;
+  params.temperature = shared_.config->lowest_temperature;
+  std::string result = llm_call("generate_value", call.events, std::move(vars), params);
+  ActionOutcome out;
+  out.return_value = parse_generated_value(result, var_name);
+  return out;
+}
+
+ActionOutcome TurnActions::retrieve_relevant_chunks(const Call& call) {
+  ActionOutcome out;
+  Value user_message = context_value(call.context, "last_user_message");
+  if (user_message.is_str() && !user_message.as_str().empty() && shared_.kb) {
+    std::vector<retrieval::KbChunk> chunks = shared_.kb->search(user_message.as_str(), 3);
+    std::string joined;
+    List sep;
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      joined += (i ? "\n" : "") + chunks[i].body;
+      sep.push_back(Value(chunks[i].body));
+    }
+    out.context_updates.set("relevant_chunks", joined);
+    out.context_updates.set("relevant_chunks_sep", Value(std::move(sep)));
+    out.context_updates.set("retrieved_for", user_message);
+    out.return_value = joined;
+  } else {
+    // No knowledge base: chunks the caller put in the context stay.
+    Value existing = context_value(call.context, "relevant_chunks");
+    Value existing_sep = context_value(call.context, "relevant_chunks_sep");
+    out.context_updates.set("relevant_chunks", existing.is_none() ? Value("") : existing);
+    out.context_updates.set("relevant_chunks_sep", existing_sep.is_none() ? Value(List{}) : existing_sep);
+    out.context_updates.set("retrieved_for", Value());
+    out.return_value = existing.is_none() ? Value("") : existing;
+  }
+  return out;
+}
+
+ActionOutcome TurnActions::create_event(const Call& call) {
+  const Value* spec = call.params.find("event");
+  if (!spec || !spec->is_dict()) throw std::runtime_error("create_event needs an `event` dict");
+  Dict e;
+  for (const auto& [k, v] : spec->as_dict()) {
+    if (k == "_type") {
+      e.set("type", v);
+      continue;
+    }
+    if (!k.empty() && k[0] == '_') continue;
+    // "$var" values are read from the context (None when unset).
+    if (v.is_str() && !v.as_str().empty() && v.as_str()[0] == '$') {
+      e.set(k, context_value(call.context, std::string_view(v.as_str()).substr(1)));
+    } else {
+      e.set(k, v);
+    }
+  }
+  if (!e.contains("type")) throw std::runtime_error("create_event: the event has no type");
+  ActionOutcome out;
+  out.events.push_back(Value(std::move(e)));
+  return out;
+}
+
+ActionOutcome TurnActions::self_check(const Call& call, bool output) {
+  const std::string task = output ? "self_check_output" : "self_check_input";
+  Dict vars;
+  vars.set("user_input", context_value(call.context, "user_message"));
+  if (output) vars.set("bot_response", context_value(call.context, "bot_message"));
+  llm::LlmParams params;
+  params.temperature = shared_.config->lowest_temperature;
+  params.max_tokens = 3;
+  // The prompt's parser (is_content_safe by default) decides.
+  std::string answer = llm_call(task, call.events, std::move(vars), params);
+  bool allowed = prompts::is_content_safe(answer).allowed;
+  ActionOutcome out;
+  out.return_value = allowed;
+  if (!allowed && !output) {
+    Dict mask = make_event("mask_prev_user_message");
+    mask.set("intent", "unanswerable message");
+    out.events.push_back(Value(std::move(mask)));
+  }
+  return out;
+}
+
+ActionOutcome TurnActions::llama_guard_check(const Call& call, bool output) {
+  const std::string task = output ? "llama_guard_check_output" : "llama_guard_check_input";
+  Dict vars;
+  vars.set("user_input", context_value(call.context, "user_message"));
+  if (output) vars.set("bot_response", context_value(call.context, "bot_message"));
+  llm::LlmParams params;
+  params.temperature = 0.0;
+  std::string answer = llm_call(task, call.events, std::move(vars), params, "llama_guard");
+  ActionOutcome out;
+  out.return_value = Value(parse_llama_guard_response(answer));
+  return out;
+}
+
+ActionOutcome TurnActions::patronus_lynx_check(const Call& call) {
+  ActionOutcome out;
+  Value chunks = context_value(call.context, "relevant_chunks");
+  Dict verdict;
+  if (!chunks.is_str() || trim(chunks.as_str()).empty()) {
+    // Nothing to check the answer against: it passes.
+    verdict.set("hallucination", false);
+    verdict.set("reasoning", Value());
+    out.return_value = Value(std::move(verdict));
+    return out;
+  }
+  Dict vars;
+  vars.set("user_input", context_value(call.context, "user_message"));
+  vars.set("bot_response", context_value(call.context, "bot_message"));
+  vars.set("provided_context", chunks);
+  std::string answer =
+      llm_call("patronus_lynx_check_output_hallucination", call.events, std::move(vars), {}, "patronus_lynx");
+  // The model answers JSON-like text with "SCORE": "PASS" | "FAIL".
+  size_t score = answer.find("\"SCORE\"");
+  bool pass = score != std::string::npos && answer.find("PASS", score) != std::string::npos;
+  verdict.set("hallucination", !pass);
+  std::string reasoning;
+  if (size_t r = answer.find("\"REASONING\""); r != std::string::npos) {
+    size_t open = answer.find('[', r), close = answer.find(']', r);
+    if (open != std::string::npos && close != std::string::npos && close > open) {
+      reasoning = answer.substr(open + 1, close - open - 1);
+    }
+  }
+  verdict.set("reasoning", reasoning.empty() ? Value() : Value(reasoning));
+  out.return_value = Value(std::move(verdict));
+  return out;
+}
+
+}  // namespace rg::rails::dialog

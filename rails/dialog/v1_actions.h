@@ -1,0 +1,76 @@
+// The actions of the Colang 1.0 pipeline and rail library, run for one turn
+// (internal to rails/dialog).
+//
+//   generate_user_intent / generate_intent_steps_message   the user's intent
+//   generate_next_steps (generate_next_step)               the bot's next step
+//   generate_bot_message                                   the bot's text
+//   generate_value                                         `$x = ...`
+//   retrieve_relevant_chunks                               knowledge base search
+//   create_event                                           `create event X(...)`
+//   self_check_input / self_check_output                   LLM self checks
+//   llama_guard_check_input / llama_guard_check_output     Llama Guard models
+//   patronus_lynx_check_output_hallucination               Lynx hallucination check
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "rails/dialog/rails_v1_shared.h"
+#include "runtime/v1/conversation.h"
+
+namespace rg::rails::dialog {
+
+// An LLM call failed: the turn cannot go on and fails closed.
+class LlmCallFailed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class TurnActions final : public runtime::v1::ActionHost {
+ public:
+  TurnActions(const DialogRailsV1::Shared& shared, const GenerationOptions& options,
+              GenerationResult& result)
+      : shared_(shared), options_(options), result_(result) {}
+
+  bool has_action(std::string_view name) const override;
+  bool is_system_action(std::string_view name) const override;
+  runtime::v1::ActionOutcome run(const runtime::v1::ActionCall& call) override;
+
+ private:
+  using Outcome = runtime::v1::ActionOutcome;
+  using Call = runtime::v1::ActionCall;
+
+  // Renders `task`, calls the model serving it (model type `model_type`, else
+  // the task's own type, else main), records the call and returns the
+  // completion, parsed by the prompt's output parser when it has one.
+  std::string llm_call(const std::string& task, const colang::List& events, colang::Dict vars,
+                       llm::LlmParams params, const std::string& model_type = "",
+                       bool generation_call = false, std::string* prompt_out = nullptr);
+
+  Outcome generate_user_intent(const Call& call);
+  Outcome generate_intent_steps_message(const Call& call);
+  Outcome generate_next_steps(const Call& call);
+  Outcome generate_bot_message(const Call& call);
+  Outcome generate_value(const Call& call);
+  Outcome retrieve_relevant_chunks(const Call& call);
+  Outcome create_event(const Call& call);
+  Outcome self_check(const Call& call, bool output);
+  Outcome llama_guard_check(const Call& call, bool output);
+  Outcome patronus_lynx_check(const Call& call);
+
+  std::string render_bot_message(const std::string& text, const colang::Dict& context);
+
+  const DialogRailsV1::Shared& shared_;
+  const GenerationOptions& options_;
+  GenerationResult& result_;
+};
+
+// Text helpers of the reference's output handling, exposed for tests.
+std::string first_nonempty_line(std::string_view s);        // stripped; "" when none
+std::vector<std::string> top_nonempty_lines(std::string_view s, size_t k);  // skips '#' lines
+std::string strip_quotes(std::string_view s);
+std::string multiline_response(std::string_view s);
+// Llama Guard's answer: "safe" / "unsafe O1,O3" -> {allowed, policy_violations}.
+colang::Dict parse_llama_guard_response(std::string_view response);
+
+}  // namespace rg::rails::dialog

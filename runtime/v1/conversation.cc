@@ -1,0 +1,281 @@
+#include "runtime/v1/conversation.h"
+
+#include <cstdio>
+
+#include "colang/v1/parse_v1.h"
+
+namespace rg::runtime::v1 {
+
+using colang::Dict;
+using colang::List;
+using colang::Value;
+
+namespace {
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+const std::string& type_of(const Dict& event) {
+  static const std::string kEmpty;
+  const Value* v = event.find("type");
+  return v && v->is_str() ? v->as_str() : kEmpty;
+}
+
+bool is_bot_stop(const Dict& event) {
+  if (type_of(event) != "BotIntent") return false;
+  const Value* intent = event.find("intent");
+  return intent && intent->is_str() && intent->as_str() == "stop";
+}
+
+Dict event_of(std::string type) {
+  Dict d;
+  d.set("type", std::move(type));
+  return d;
+}
+
+}  // namespace
+
+Conversation::Conversation(std::shared_ptr<const FlowSet> flows, Value config,
+                           ConversationOptions options)
+    : flows_(std::move(flows)),
+      config_(std::move(config)),
+      options_(std::move(options)),
+      engine_([this] { return new_uid(); }, [this] { return random(); }) {
+  rng_state_ = splitmix64(options_.seed ^ 0x5eedULL);
+  state_.context.set("config", config_);
+  action_context_.set("last_user_message", Value());
+  action_context_.set("last_bot_message", Value());
+}
+
+std::string Conversation::new_uid() {
+  uint64_t a = splitmix64(options_.seed * 0x100000001b3ULL + (++uid_counter_));
+  uint64_t b = splitmix64(a ^ uid_counter_);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+double Conversation::random() {
+  rng_state_ = splitmix64(rng_state_);
+  return static_cast<double>(rng_state_ >> 11) * (1.0 / 9007199254740992.0);
+}
+
+std::string Conversation::now() const {
+  if (options_.now) return options_.now();
+  return "1970-01-01T00:00:00.000000+00:00";
+}
+
+Dict Conversation::new_event(std::string type) {
+  Dict d;
+  d.set("type", std::move(type));
+  d.set("uid", new_uid());
+  d.set("event_created_at", now());
+  d.set("source_uid", "NeMoGuardrails");
+  return d;
+}
+
+void Conversation::append(Dict event) {
+  history_.push_back(Value(event));
+  // The variables actions see come from the whole history, hidden turns
+  // included (the reference's compute_context).
+  const std::string& type = type_of(event);
+  if (type == "ContextUpdate") {
+    if (const Value* data = event.find("data"); data && data->is_dict()) {
+      for (const auto& [k, v] : data->as_dict()) action_context_.set(k, v);
+    }
+  } else if (type == "UserMessage") {
+    if (const Value* t = event.find("text")) action_context_.set("last_user_message", *t);
+  } else if (type == "StartUtteranceBotAction") {
+    if (const Value* s = event.find("script")) action_context_.set("last_bot_message", *s);
+  }
+  action_context_.set("event", Value(event));
+
+  if (type == "hide_prev_turn") {
+    // Drop everything from the last user utterance on, then replay.
+    size_t end = actual_history_.empty() ? 0 : actual_history_.size() - 1;
+    while (end > 0 && type_of(actual_history_[end].as_dict()) != "UtteranceUserActionFinished") {
+      --end;
+    }
+    actual_history_.resize(end);
+    rebuild();
+    return;
+  }
+  if (type == "start_flow") add_dynamic_flow(event);
+  actual_history_.push_back(Value(event));
+  fold(event);
+}
+
+void Conversation::fold(const Dict& event) {
+  engine_.process(state_, *flows_, event);
+  if (is_bot_stop(event)) state_.flows.clear();  // `stop` ends every flow
+}
+
+void Conversation::rebuild() {
+  state_ = EngineState{};
+  state_.context.set("config", config_);
+  for (const Value& e : actual_history_) fold(e.as_dict());
+}
+
+void Conversation::add_dynamic_flow(const Dict& event) {
+  const Value* id = event.find("flow_id");
+  const Value* body = event.find("flow_body");
+  if (!id || !id->is_str() || !body || !body->is_str()) {
+    throw FlowError("start_flow event without a string flow_id and flow_body");
+  }
+  if (flows_->find(id->as_str())) return;
+  std::string source = "define flow " + id->as_str() + "\n";
+  std::string_view text = body->as_str();
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos);
+    if (!line.empty()) source += "  ";
+    source += line;
+    source += '\n';
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  colang::v1::ParseResult parsed = colang::v1::parse_colang_v1(source, "dynamic.co");
+  if (!parsed.ok() || parsed.document.flows.size() != 1) {
+    std::string why = parsed.diagnostics.empty() ? "expected exactly one flow"
+                                                 : parsed.diagnostics.front().render();
+    throw FlowError("the generated flow could not be parsed: " + why);
+  }
+  colang::v1::Flow flow = std::move(parsed.document.flows.front());
+  colang::v1::Element start;
+  start.type = colang::v1::ElementType::kEvent;
+  start.event_type = "start_flow";
+  start.event_fields.set("flow_id", *id);
+  flow.elements.insert(flow.elements.begin(), std::move(start));
+  auto extended = std::make_shared<FlowSet>(*flows_);
+  extended->add(make_flow_config(flow, /*is_system_flow=*/false));
+  flows_ = std::move(extended);
+}
+
+List Conversation::generate_events(const List& input, ActionHost& host) {
+  for (const Value& e : input) append(e.as_dict());
+  List generated;
+  if (history_.empty()) return generated;
+  while (true) {
+    const Dict last = history_.back().as_dict();
+    std::vector<Dict> next;
+    if (type_of(last) == "StartInternalSystemAction") {
+      for (Value& v : run_action(last, host)) next.push_back(v.as_dict());
+    } else {
+      next = engine_.next_steps(state_);
+      if (is_bot_stop(last)) next.clear();
+      if (next.empty()) next.push_back(event_of("Listen"));
+    }
+    for (Dict& e : next) {
+      if (!e.contains("uid")) e.set("uid", new_uid());
+      if (!e.contains("event_created_at")) e.set("event_created_at", now());
+      if (!e.contains("source_uid")) e.set("source_uid", "NeMoGuardrails");
+      const std::string& type = type_of(e);
+      if (type == "StartInternalSystemAction") {
+        if (!e.contains("action_uid")) e.set("action_uid", new_uid());
+        const Value* name = e.find("action_name");
+        e.set("is_system_action",
+              name && name->is_str() && host.is_system_action(name->as_str()));
+      }
+      append(e);
+      generated.push_back(Value(e));
+    }
+    if (type_of(next.back()) == "Listen") break;
+    if (generated.size() > options_.max_events_per_call) {
+      throw TooManyEvents("more than " + std::to_string(options_.max_events_per_call) +
+                          " events in one turn: a flow keeps producing steps");
+    }
+  }
+  return generated;
+}
+
+static List internal_error_events(const std::string& message) {
+  List events;
+  Dict intent;
+  intent.set("type", "BotIntent");
+  intent.set("intent", "inform internal error occurred");
+  events.push_back(Value(std::move(intent)));
+  Dict utter;
+  utter.set("type", "StartUtteranceBotAction");
+  utter.set("script", message);
+  events.push_back(Value(std::move(utter)));
+  // Hidden from the history from now on.
+  events.push_back(Value(event_of("hide_prev_turn")));
+  return events;
+}
+
+List Conversation::run_action(const Dict& start, ActionHost& host) {
+  const Value* name_v = start.find("action_name");
+  std::string name = name_v && name_v->is_str() ? name_v->as_str() : std::string();
+  Dict params;
+  if (const Value* p = start.find("action_params"); p && p->is_dict()) params = p->as_dict();
+  std::string result_key;
+  if (const Value* k = start.find("action_result_key"); k && k->is_str()) result_key = k->as_str();
+
+  ActionOutcome outcome;
+  std::string status = "success";
+  Dict empty_context;
+  const Dict* context = &empty_context;
+  if (!host.has_action(name)) {
+    status = "failed";
+    outcome.events = internal_error_events("Action '" + name + "' not found.");
+  } else {
+    context = &action_context_;
+    for (auto& [k, v] : params.entries()) {
+      if (v.is_str() && !v.as_str().empty() && v.as_str()[0] == '$') {
+        if (const Value* value = action_context_.find(std::string_view(v.as_str()).substr(1))) {
+          v = *value;
+        }
+      }
+    }
+    ActionCall call{name, params, result_key, history_, action_context_};
+    outcome = host.run(call);
+    if (outcome.failed) {
+      status = "failed";
+      outcome = ActionOutcome{};
+      outcome.events = internal_error_events("I'm sorry, an internal error has occurred.");
+    }
+  }
+
+  Dict context_updates = outcome.context_updates;
+  if (!result_key.empty()) context_updates.set(result_key, outcome.return_value);
+  List out;
+  if (!context_updates.empty()) {
+    bool changed = false;
+    for (const auto& [k, v] : context_updates) {
+      const Value* old = context->find(k);
+      if (!(old ? *old == v : v.is_none())) {
+        changed = true;
+        break;
+      }
+    }
+    if (changed) {
+      Dict update = new_event("ContextUpdate");
+      update.set("data", Value(std::move(context_updates)));
+      out.push_back(Value(std::move(update)));
+    }
+  }
+  Dict finished = new_event("InternalSystemActionFinished");
+  if (const Value* uid = start.find("action_uid")) finished.set("action_uid", *uid);
+  finished.set("action_name", name);
+  finished.set("action_params", start.find("action_params") ? *start.find("action_params") : Value(Dict{}));
+  finished.set("action_result_key", result_key.empty() ? Value() : Value(result_key));
+  finished.set("status", status);
+  finished.set("is_success", status != "failed");
+  finished.set("failure_reason", status);
+  finished.set("return_value", outcome.return_value);
+  finished.set("events", Value(outcome.events));
+  finished.set("is_system_action", host.has_action(name) && host.is_system_action(name));
+  out.push_back(Value(std::move(finished)));
+  for (Value& e : outcome.events) out.push_back(e);
+  return out;
+}
+
+}  // namespace rg::runtime::v1
