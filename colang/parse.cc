@@ -134,13 +134,15 @@ void internal_error(DiagSink* sink, const char* what) {
 
 namespace internal {
 
-ExprPtr parse_test_text(std::string_view text, TextOrigin origin, DiagSink* sink, int depth) {
+ExprPtr parse_test_text(std::string_view text, TextOrigin origin, DiagSink* sink, int depth,
+                        bool interpolation) {
   std::string normalized = normalize_line_ends(text);
   if (!check_utf8(normalized, sink)) return nullptr;
   try {
     Pipeline p(normalized, sink, /*expression_mode=*/true);
     auto* tree = p.parser.singleTest();
     AstBuilder builder(&p.input, &p.tokens, sink, origin, depth);
+    builder.set_interpolation(interpolation);
     int errors_before = sink->error_count();
     ExprPtr e = builder.build_test(tree->test());
     if (sink->error_count() != errors_before) return nullptr;
@@ -192,6 +194,22 @@ ExprPtr parse_expression(std::string_view text, std::vector<Diagnostic>* diagnos
     std::string normalized = normalize_line_ends(text);
     DiagSink sink(std::string(filename), normalized, out);
     return internal::parse_test_text(normalized, TextOrigin{}, &sink, 0);
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+ExprPtr parse_expression(std::string_view text, std::vector<Diagnostic>* diagnostics,
+                         std::string_view filename, const ExpressionOptions& options) {
+  std::vector<Diagnostic> local;
+  std::vector<Diagnostic>* out = diagnostics != nullptr ? diagnostics : &local;
+  try {
+    std::string normalized = normalize_line_ends(text);
+    DiagSink sink(std::string(filename), normalized, out);
+    TextOrigin origin;
+    origin.line = options.line;
+    origin.column = options.column;
+    return internal::parse_test_text(normalized, origin, &sink, 0, options.interpolation);
   } catch (...) {
     return nullptr;
   }

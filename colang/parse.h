@@ -29,4 +29,17 @@ ParseResult parse_colang(std::string_view source, std::string filename);
 ExprPtr parse_expression(std::string_view text, std::vector<Diagnostic>* diagnostics,
                          std::string_view filename = "<expr>");
 
+// How parse_expression() reads its text.
+struct ExpressionOptions {
+  // false: string literals are plain text (Colang 1.0 has no `{expr}`
+  // interpolation); each string becomes one text part, escapes resolved and
+  // braces kept as written.
+  bool interpolation = true;
+  // Where the text starts in its file, for diagnostics (1-based).
+  int line = 1;
+  int column = 1;
+};
+ExprPtr parse_expression(std::string_view text, std::vector<Diagnostic>* diagnostics,
+                         std::string_view filename, const ExpressionOptions& options);
+
 }  // namespace rg::colang

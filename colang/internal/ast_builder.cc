@@ -989,6 +989,10 @@ ExprPtr AstBuilder::build_string(antlr4::Token* tok) {
   e->source = tok->getText();
   StringToken st = split_string_token(e->source);
   e->nld = st.nld;
+  if (!interpolation_) {
+    e->parts.push_back(StringPart{decode_escapes(st.body), nullptr});
+    return done(std::move(e));
+  }
   const std::string& text = e->source;
   SourceLoc tok_loc = e->loc;
   auto parse_inner = [&](std::string_view inner, size_t offset) -> ExprPtr {

@@ -29,7 +29,9 @@ struct TextOrigin {
 // Parses `text` as one expression (rule singleTest) with positions shifted
 // by `origin`. Errors go to `sink` (which may be quiet). Implemented in
 // parse.cc, which owns the lexer/parser set-up.
-ExprPtr parse_test_text(std::string_view text, TextOrigin origin, DiagSink* sink, int depth);
+// `interpolation` false: string literals are taken as plain text (Colang 1.0).
+ExprPtr parse_test_text(std::string_view text, TextOrigin origin, DiagSink* sink, int depth,
+                        bool interpolation = true);
 
 class AstBuilder {
  public:
@@ -41,6 +43,8 @@ class AstBuilder {
 
   File build_file(P::ColangFileContext* ctx, const std::string& path);
   ExprPtr build_test(P::TestContext* ctx);
+  // false: strings are not split into `{expr}` parts (Colang 1.0).
+  void set_interpolation(bool on) { interpolation_ = on; }
 
  private:
   using Ctx = antlr4::ParserRuleContext;
@@ -112,6 +116,7 @@ class AstBuilder {
   DiagSink* sink_;
   TextOrigin origin_;
   int depth_;
+  bool interpolation_ = true;
   std::unordered_map<const Expr*, int> expr_depth_;
   bool depth_reported_ = false;
 };
