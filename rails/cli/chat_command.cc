@@ -17,6 +17,9 @@
 
 #include "colang/value_json.h"
 #include "rails/cli/colang_loader.h"
+#include "rails/config/rails_config.h"
+#include "rails/dialog/llm_setup.h"
+#include "rails/dialog/rails_v1.h"
 #include "runtime/flow_library.h"
 #include "rails/actions/llm_actions.h"
 #include "rails/actions/system_actions.h"
@@ -31,8 +34,10 @@ constexpr std::string_view kUsage =
     "usage: railguard chat --config DIR [--verbose] [--seed N]\n"
     "\n"
     "  --config DIR  the config folder: every .co under it, plus config.yml\n"
-    "  --verbose     print every event entering (> in:) and leaving (< out:)\n"
-    "                the state machine, as JSON, on stderr\n"
+    "  --verbose     on stderr: every LLM call (task, time, prompt, completion)\n"
+    "                and the rails each turn went through (Colang 1.0), or every\n"
+    "                event entering (> in:) and leaving (< out:) the state\n"
+    "                machine as JSON (Colang 2.x)\n"
     "  --seed N      seed for uids and rand() (default 1)\n";
 
 constexpr std::string_view kDebugHelp =
@@ -155,18 +160,19 @@ class InputReader {
 
 class Chat {
  public:
-  Chat(std::shared_ptr<const runtime::FlowLibrary> library, const ChatOptions& options, bool tty)
+  Chat(std::shared_ptr<const runtime::FlowLibrary> library, const ChatOptions& options, bool tty,
+       std::shared_ptr<llm::LlmClient> llm)
       : library_(library), options_(options), tty_(tty) {
     runtime::SessionOptions session_options;
     session_options.seed = options.seed;
     session_options.on_event = [this](std::string_view direction, const colang::Dict& event) {
       on_event(direction, event);
     };
-    // System actions run here; LLM actions go to the configured model, of
-    // which there is none yet: they fail with "no LLM configured for task X".
+    // System actions run here; LLM actions go to the config's models (with
+    // none, they fail with "no LLM configured for task X").
     auto actions = std::make_shared<rails::ActionRegistry>();
     rails::register_system_actions(*actions);
-    rails::register_llm_actions(*actions, std::make_shared<llm::NoLlmConfigured>());
+    rails::register_llm_actions(*actions, std::move(llm));
     session_options.actions = std::move(actions);
     session_ = std::make_unique<runtime::Session>(std::move(library), std::move(session_options));
   }
@@ -289,6 +295,67 @@ class Chat {
   std::deque<std::string> recent_events_;
 };
 
+// A Colang 1.0 config: the whole conversation goes through the turn
+// pipeline for every user message, as the reference's chat does.
+class ChatV1 {
+ public:
+  ChatV1(std::shared_ptr<const rails::dialog::DialogRailsV1> rails, bool verbose, bool tty)
+      : rails_(std::move(rails)), verbose_(verbose), tty_(tty) {}
+
+  int run() {
+    InputReader input(tty_);
+    while (std::optional<std::string> line = input.next()) {
+      if (line->find_first_not_of(" \t\n") == std::string::npos) continue;
+      if (*line == "!quit" || *line == "!exit") break;
+      if (*line == "!reset") {
+        messages_.clear();
+        continue;
+      }
+      if (*line == "!help") {
+        std::cout << "!reset  start the conversation again\n!quit   end (so does end of input)\n";
+        continue;
+      }
+      messages_.push_back({"user", *line});
+      rails::dialog::GenerationOptions options;
+      rails::dialog::GenerationResult r = rails_->generate(messages_, options);
+      if (verbose_) print_rails(r);
+      if (!r.error.empty()) std::cerr << "error: " << r.error << "\n";
+      if (r.message.content.is_str()) {
+        if (tty_) std::cout << "bot> ";
+        std::cout << r.message.content.as_str() << "\n";
+      } else {
+        std::cout << r.message.role << ": " << event_json(r.message.content.is_dict() ? r.message.content.as_dict() : colang::Dict{}) << "\n";
+      }
+      std::cout.flush();
+      messages_.push_back(r.message);
+      if (!r.error.empty() && !tty_) return 1;
+    }
+    if (tty_) std::cout << "\n";
+    return 0;
+  }
+
+  static void print_llm_call(const rails::dialog::LlmCallInfo& c) {
+    std::cerr << "[llm] " << c.task << " (" << static_cast<long>(c.duration * 1000 + 0.5) << " ms";
+    if (c.total_tokens) std::cerr << ", " << c.total_tokens << " tokens";
+    std::cerr << ")\n--- prompt\n" << c.prompt << "\n--- completion\n" << c.completion << "\n---\n";
+  }
+
+ private:
+  static void print_rails(const rails::dialog::GenerationResult& r) {
+    for (const auto& rail : r.activated_rails) {
+      std::cerr << "[rail] " << rail.type << " '" << rail.name << "':";
+      for (const auto& d : rail.decisions) std::cerr << " " << d << ";";
+      if (rail.stop) std::cerr << " (stopped the turn)";
+      std::cerr << "\n";
+    }
+  }
+
+  std::shared_ptr<const rails::dialog::DialogRailsV1> rails_;
+  bool verbose_;
+  bool tty_;
+  std::vector<rails::dialog::ChatMessage> messages_;
+};
+
 void print_diagnostics(const std::vector<colang::Diagnostic>& diagnostics) {
   for (const colang::Diagnostic& d : diagnostics) std::cerr << d.render() << "\n";
 }
@@ -299,14 +366,40 @@ int chat_command(int argc, char** argv) {
   ChatOptions options;
   if (!parse_args(argc, argv, &options)) return 2;
 
+  rails::config::LoadOptions load_options;
+  load_options.library_flows = rails::dialog::library_v1_flow_names();
+  rails::config::LoadResult config = rails::config::load_rails_config(options.config_dir, load_options);
+  // Warnings are shown; errors stop the chat.
+  print_diagnostics(config.diagnostics);
+  if (!config.ok()) return 1;
+  auto router = rails::dialog::make_model_router(*config.config);
+  if (!router.ok()) {
+    std::cerr << "railguard chat: " << (router.error().where.empty() ? "" : router.error().where + ": ")
+              << router.error().message << "\n";
+    return 1;
+  }
+  bool tty = ::isatty(STDIN_FILENO) != 0;
+
+  if (config.config->colang_version == "1.0") {
+    rails::dialog::DialogOptions dialog_options;
+    dialog_options.seed = options.seed;
+    if (options.verbose) dialog_options.on_llm_call = &ChatV1::print_llm_call;
+    std::string error;
+    auto rails = rails::dialog::DialogRailsV1::create(config.config, router.value(), dialog_options, &error);
+    if (!rails) {
+      std::cerr << "railguard chat: " << error << "\n";
+      return 1;
+    }
+    ChatV1 chat(std::move(rails), options.verbose, tty);
+    return chat.run();
+  }
+
   LoadedColang loaded = load_config_dir(options.config_dir, loader_options_from_env());
   if (!loaded.ok()) {
     print_diagnostics(loaded.diagnostics);
     return 1;
   }
   runtime::FlowLibrary::BuildResult built = runtime::FlowLibrary::build(loaded.files);
-  // Warnings from loading and building are shown; they do not stop the chat.
-  print_diagnostics(loaded.diagnostics);
   print_diagnostics(built.diagnostics);
   if (built.library == nullptr || colang::has_errors(built.diagnostics)) return 1;
   if (built.library->find("main") == nullptr) {
@@ -314,8 +407,7 @@ int chat_command(int argc, char** argv) {
     return 1;
   }
 
-  bool tty = ::isatty(STDIN_FILENO) != 0;
-  Chat chat(std::move(built.library), options, tty);
+  Chat chat(std::move(built.library), options, tty, router.value());
   return chat.run();
 }
 

@@ -74,6 +74,7 @@ struct GenerationResult {
   ChatMessage message;                 // {assistant, text} or {exception, event dict}
   std::vector<LlmCallInfo> llm_calls;  // every call of this generation, in order
   std::vector<ActivatedRail> activated_rails;
+  std::vector<ExecutedAction> executed_actions;  // every action run, in order
   colang::List new_events;             // the events this call produced
   colang::List events;                 // the whole history after the call (the 1.0 state)
   colang::Dict context;                // the variables at the end

@@ -27,10 +27,6 @@ std::vector<std::string> library_v1_flow_names() {
 
 namespace {
 
-std::string model_id_of(const config::ModelConfig& m) {
-  return m.engine + (m.model.empty() ? "" : "/" + m.model);
-}
-
 uint64_t fnv1a(uint64_t h, std::string_view s) {
   for (unsigned char c : s) {
     h ^= c;
@@ -56,6 +52,84 @@ Dict event_of(std::string type) {
   Dict d;
   d.set("type", std::move(type));
   return d;
+}
+
+
+// The rails a turn went through (spec 7 `activated_rails`), from the events
+// of the turn and the flow that decided each step: input and output rails
+// between their Start...Rail / ...RailFinished markers, the config's own
+// flows as dialog rails, and the bot message generation.
+std::vector<ActivatedRail> activated_rails(const List& events, const std::vector<std::string>& decided_by,
+                                           size_t first, const runtime::v1::FlowSet& flows,
+                                           const std::vector<ExecutedAction>& executed) {
+  std::vector<ActivatedRail> rails;
+  int open_rail = -1;  // index into rails of the input/output rail in progress
+  size_t next_action = 0;
+  auto field = [](const Dict& e, std::string_view k) -> std::string {
+    const Value* v = e.find(k);
+    return v && v->is_str() ? v->as_str() : v ? colang::to_python_str(*v) : std::string();
+  };
+  auto take_action = [&](const std::string& name, ActivatedRail& rail) {
+    for (size_t i = next_action; i < executed.size(); ++i) {
+      if (executed[i].action_name == name) {
+        rail.executed_actions.push_back(executed[i]);
+        if (rail.started_at == 0) rail.started_at = executed[i].started_at;
+        rail.finished_at = executed[i].finished_at;
+        next_action = i + 1;
+        return;
+      }
+    }
+  };
+  for (size_t i = first; i < events.size(); ++i) {
+    const Dict& e = events[i].as_dict();
+    const std::string type = field(e, "type");
+    if (type == "StartInputRail" || type == "StartOutputRail") {
+      ActivatedRail rail;
+      rail.type = type == "StartInputRail" ? "input" : "output";
+      rail.name = field(e, "flow_id");
+      rails.push_back(std::move(rail));
+      open_rail = static_cast<int>(rails.size()) - 1;
+      continue;
+    }
+    if (type == "InputRailFinished" || type == "OutputRailFinished") {
+      open_rail = -1;
+      continue;
+    }
+    if (type != "StartInternalSystemAction" && type != "BotIntent") continue;
+    const std::string& decider = i < decided_by.size() ? decided_by[i] : std::string();
+    std::string decision = type == "BotIntent" ? (field(e, "intent") == "stop" ? "stop" : "bot " + field(e, "intent"))
+                                               : "execute " + field(e, "action_name");
+    ActivatedRail* rail = nullptr;
+    if (open_rail >= 0 && decider != "run input rails" && decider != "run output rails") {
+      rail = &rails[open_rail];
+    } else if (!decider.empty()) {
+      const runtime::v1::FlowConfig* flow = flows.find(decider);
+      std::string kind;
+      if (flow && !flow->is_system_flow) kind = "dialog";
+      else if (decider == "generate bot message") kind = "generation";
+      else if (decider == "generate user intent" || decider == "generate next step") kind = "dialog";
+      if (!kind.empty()) {
+        if (rails.empty() || rails.back().name != decider || rails.back().type != kind) {
+          ActivatedRail r;
+          r.type = kind;
+          r.name = decider;
+          rails.push_back(std::move(r));
+        }
+        rail = &rails.back();
+      }
+    }
+    if (!rail) continue;
+    rail->decisions.push_back(decision);
+    if (decision == "stop") rail->stop = true;
+    if (type == "StartInternalSystemAction") take_action(field(e, "action_name"), *rail);
+  }
+  // A rail still open at the end stopped the turn.
+  if (open_rail >= 0 && !rails[open_rail].stop) {
+    rails[open_rail].stop = true;
+    rails[open_rail].decisions.push_back("stop");
+  }
+  for (auto& r : rails) r.duration = r.finished_at > r.started_at ? r.finished_at - r.started_at : 0;
+  return rails;
 }
 
 }  // namespace
@@ -302,6 +376,8 @@ GenerationResult DialogRailsV1::generate(const std::vector<ChatMessage>& message
   result.events = conv.events();
   result.context = conv.action_context();
   result.colang_history = prompts::colang_history(result.events);
+  result.activated_rails = activated_rails(conv.events(), conv.decided_by(), first_new,
+                                           conv.flows(), result.executed_actions);
 
   std::vector<ChatMessage> extended = messages;
   extended.push_back(result.message);

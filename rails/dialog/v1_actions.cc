@@ -177,6 +177,23 @@ bool TurnActions::is_system_action(std::string_view name) const {
 }
 
 ActionOutcome TurnActions::run(const Call& call) {
+  // Recorded for the generation log (activated rails, executed actions).
+  size_t calls_before = result_.llm_calls.size();
+  ExecutedAction record;
+  record.action_name = call.name;
+  record.action_params = call.params;
+  record.started_at = epoch_seconds();
+  ActionOutcome outcome = dispatch(call);
+  record.finished_at = epoch_seconds();
+  record.duration = record.finished_at - record.started_at;
+  record.return_value = outcome.return_value;
+  record.llm_calls.assign(result_.llm_calls.begin() + static_cast<std::ptrdiff_t>(calls_before),
+                          result_.llm_calls.end());
+  result_.executed_actions.push_back(std::move(record));
+  return outcome;
+}
+
+ActionOutcome TurnActions::dispatch(const Call& call) {
   const std::string& n = call.name;
   try {
     if (n == "generate_user_intent") return generate_user_intent(call);
@@ -453,6 +470,8 @@ ActionOutcome TurnActions::generate_intent_steps_message(const Call& call) {
   vars.set("relevant_chunks", trim(relevant_chunks));
   llm::LlmParams params;
   params.temperature = cfg.lowest_temperature;
+  // The answer ends where the model starts a new user turn.
+  params.stop = {"\nuser ", "\nUser "};
   std::string result =
       llm_call("generate_intent_steps_message", call.events, std::move(vars), params, "", true);
 

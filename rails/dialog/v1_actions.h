@@ -40,6 +40,8 @@ class TurnActions final : public runtime::v1::ActionHost {
   using Outcome = runtime::v1::ActionOutcome;
   using Call = runtime::v1::ActionCall;
 
+  Outcome dispatch(const Call& call);
+
   // Renders `task`, calls the model serving it (model type `model_type`, else
   // the task's own type, else main), records the call and returns the
   // completion, parsed by the prompt's output parser when it has one.

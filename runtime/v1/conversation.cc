@@ -83,6 +83,7 @@ Dict Conversation::new_event(std::string type) {
 
 void Conversation::append(Dict event) {
   history_.push_back(Value(event));
+  decided_by_.emplace_back();
   // The variables actions see come from the whole history, hidden turns
   // included (the reference's compute_context).
   const std::string& type = type_of(event);
@@ -166,10 +167,12 @@ List Conversation::generate_events(const List& input, ActionHost& host) {
   while (true) {
     const Dict last = history_.back().as_dict();
     std::vector<Dict> next;
+    std::string decider;
     if (type_of(last) == "StartInternalSystemAction") {
       for (Value& v : run_action(last, host)) next.push_back(v.as_dict());
     } else {
       next = engine_.next_steps(state_);
+      decider = state_.next_step_flow_id;
       if (is_bot_stop(last)) next.clear();
       if (next.empty()) next.push_back(event_of("Listen"));
     }
@@ -185,6 +188,7 @@ List Conversation::generate_events(const List& input, ActionHost& host) {
               name && name->is_str() && host.is_system_action(name->as_str()));
       }
       append(e);
+      if (type != "ContextUpdate" && type != "Listen") decided_by_.back() = decider;
       generated.push_back(Value(e));
     }
     if (type_of(next.back()) == "Listen") break;

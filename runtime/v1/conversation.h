@@ -71,6 +71,10 @@ class Conversation {
 
   // Every event so far, in order (input and generated).
   const colang::List& events() const { return history_; }
+  // Parallel to events(): the id of the flow whose step produced each event
+  // ("" for input, action results and Listen). The generation log's
+  // activated rails are computed from it.
+  const std::vector<std::string>& decided_by() const { return decided_by_; }
   // The variables as actions see them.
   const colang::Dict& action_context() const { return action_context_; }
   const EngineState& state() const { return state_; }
@@ -99,6 +103,7 @@ class Conversation {
   FlowEngine engine_;
   EngineState state_;
   colang::List history_;         // every event
+  std::vector<std::string> decided_by_;
   colang::List actual_history_;  // what the flows saw (hide_prev_turn removes turns)
   colang::Dict action_context_;
   uint64_t uid_counter_ = 0;
