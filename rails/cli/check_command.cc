@@ -2,11 +2,14 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "colang/v1/parse_v1.h"
 #include "rails/cli/colang_loader.h"
 #include "runtime/flow_library.h"
 
@@ -20,6 +23,51 @@ constexpr std::string_view kUsage =
     "Each PATH is a .co file or a config folder. Parses every file (and what it\n"
     "imports), builds the flow library of each PATH, prints every diagnostic on\n"
     "stderr and, when there is no error, `ok: N files, M flows` on stdout.\n";
+
+bool read_text(const fs::path& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+// The Colang 1.0 files of PATH (the file itself, or the .co files under a
+// folder) that look like 1.0 (colang/v1/parse_v1.h); the 2.x loader skips
+// them, so they are parsed here with the 1.0 front end.
+void check_v1(const std::string& path, size_t* files, size_t* flows, size_t* errors,
+              std::vector<std::string>* checked) {
+  std::vector<fs::path> candidates;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    for (auto it = fs::recursive_directory_iterator(path, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file(ec) && it->path().extension() == ".co") candidates.push_back(it->path());
+    }
+  } else if (fs::path(path).extension() == ".co") {
+    candidates.emplace_back(path);
+  }
+  for (const fs::path& p : candidates) {
+    std::string text;
+    if (!read_text(p, &text) || !colang::v1::looks_like_colang_v1(text)) continue;
+    colang::v1::ParseResult r = colang::v1::parse_colang_v1(text, p.string());
+    checked->push_back(p.string());
+    ++*files;
+    *flows += r.document.flows.size();
+    for (const colang::Diagnostic& d : r.diagnostics) {
+      if (d.severity == colang::Diagnostic::Severity::kError) ++*errors;
+      std::cerr << d.render() << "\n";
+    }
+  }
+}
+
+bool is_v1_file(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return false;
+  std::string text;
+  return read_text(path, &text) && colang::v1::looks_like_colang_v1(text);
+}
 
 }  // namespace
 
@@ -47,6 +95,9 @@ int check_command(int argc, char** argv) {
   size_t flows = 0;
   size_t errors = 0;
   for (const std::string& path : paths) {
+    std::vector<std::string> v1_files;
+    check_v1(path, &files, &flows, &errors, &v1_files);
+    if (is_v1_file(path)) continue;
     std::error_code ec;
     LoadedColang loaded = fs::is_directory(path, ec) ? load_config_dir(path, options)
                                                       : load_colang_file(path, options);
@@ -61,6 +112,10 @@ int check_command(int argc, char** argv) {
       if (built.library != nullptr) flows += built.library->flow_ids().size();
     }
     for (const colang::Diagnostic& d : diagnostics) {
+      // 1.0 files were checked above with the 1.0 parser.
+      bool v1 = false;
+      for (const std::string& f : v1_files) v1 = v1 || fs::path(d.file) == fs::path(f);
+      if (v1) continue;
       if (d.severity == colang::Diagnostic::Severity::kError) ++errors;
       std::cerr << d.render() << "\n";
     }
