@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <vector>
 
 #include "colang/value_json.h"
 #include "llm/model_router.h"
@@ -70,14 +72,21 @@ CaseResult run_colang1_case(const json& record, const std::string& conformance_d
     rails::dialog::DialogOptions dialog_options;
     dialog_options.seed = 1;
     dialog_options.first_bot_message_variant = true;  // what the reference does under pytest
-    if (std::getenv("RG_CONFORMANCE_EVENTS")) {
+    // The LLM calls of the latest generation (what `chat.app.explain()` shows),
+    // for the optional `llm_call_checks` of local cases.
+    auto last_calls = std::make_shared<std::vector<rails::dialog::LlmCallInfo>>();
+    const bool print_events = std::getenv("RG_CONFORMANCE_EVENTS") != nullptr;
+    if (print_events) {
       dialog_options.on_event = [](const colang::Dict& e) {
         std::fprintf(stderr, "event %s\n", colang::to_json(e).dump().c_str());
       };
-      dialog_options.on_llm_call = [](const rails::dialog::LlmCallInfo& c) {
-        std::fprintf(stderr, "llm %s -> %s\n", c.task.c_str(), json(c.completion).dump().c_str());
-      };
     }
+    dialog_options.on_llm_call = [last_calls, print_events](const rails::dialog::LlmCallInfo& c) {
+      last_calls->push_back(c);
+      if (print_events) {
+        std::fprintf(stderr, "llm %s -> %s\n", c.task.c_str(), json(c.completion).dump().c_str());
+      }
+    };
     std::string error;
     auto rails = rails::dialog::DialogRailsV1::create(loaded.config, router, dialog_options, &error);
     if (!rails) {
@@ -90,6 +99,7 @@ CaseResult run_colang1_case(const json& record, const std::string& conformance_d
       ++turn_no;
       if (turn.contains("user")) messages.push_back({"user", turn["user"].get<std::string>()});
       if (!turn.contains("bot")) continue;
+      last_calls->clear();
       rails::dialog::GenerationResult r = rails->generate(messages, {});
       if (!r.error.empty()) {
         result.detail = "turn " + std::to_string(turn_no) + ": " + r.error;
@@ -102,6 +112,37 @@ CaseResult run_colang1_case(const json& record, const std::string& conformance_d
         return result;
       }
       messages.push_back(r.message);
+    }
+    // Optional (local corpus only): {"count": N, "calls": [{"index": i,
+    // "prompt_contains": [...], "prompt_not_contains": [...]}]} over the LLM
+    // calls of the last generation.
+    if (record.contains("llm_call_checks")) {
+      const json& checks = record["llm_call_checks"];
+      if (checks.contains("count") && checks["count"].get<size_t>() != last_calls->size()) {
+        result.detail = "llm_call_checks: expected " + checks["count"].dump() + " LLM calls, got " +
+                        std::to_string(last_calls->size());
+        return result;
+      }
+      for (const auto& c : checks.value("calls", json::array())) {
+        size_t i = c.at("index").get<size_t>();
+        if (i >= last_calls->size()) {
+          result.detail = "llm_call_checks: no LLM call #" + std::to_string(i);
+          return result;
+        }
+        const std::string& prompt = (*last_calls)[i].prompt;
+        for (const auto& t : c.value("prompt_contains", json::array())) {
+          if (prompt.find(t.get<std::string>()) == std::string::npos) {
+            result.detail = "llm_call_checks: prompt #" + std::to_string(i) + " lacks " + t.dump();
+            return result;
+          }
+        }
+        for (const auto& t : c.value("prompt_not_contains", json::array())) {
+          if (prompt.find(t.get<std::string>()) != std::string::npos) {
+            result.detail = "llm_call_checks: prompt #" + std::to_string(i) + " contains " + t.dump();
+            return result;
+          }
+        }
+      }
     }
     result.passed = true;
   } catch (const std::exception& e) {
