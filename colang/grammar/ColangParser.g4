@@ -168,7 +168,9 @@ factor
   ;
 power : atomExpr ( POW factor )? ;
 
-// Function calls only on bare names; trailers apply to anything.
+// Function calls only on bare names; trailers apply to anything. `( test )`
+// is Colang 1.0 only (Python expressions); the AST builder rejects it in 2.x
+// expressions, as the reference's grammar has no parenthesised terms.
 atomExpr : primary trailer* ;
 primary
   : listExpr
@@ -178,6 +180,7 @@ nonListPrimary
   : callName LPAREN arguments? RPAREN                                 # callExpr
   | LBRACE ( dictItem ( COMMA dictItem )* COMMA? )? RBRACE            # dictExpr
   | LBRACE atomExpr ( COMMA atomExpr )* COMMA? RBRACE                 # setExpr
+  | LPAREN test RPAREN                                                # parenExpr
   | atom                                                              # atomOnly
   ;
 listExpr : LBRACK ( atomExpr ( COMMA atomExpr )* COMMA? )? RBRACK ;

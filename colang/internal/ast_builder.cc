@@ -901,6 +901,15 @@ ExprPtr AstBuilder::build_non_list_primary(P::NonListPrimaryContext* ctx) {
     }
     return done(std::move(e));
   }
+  if (auto* c = dynamic_cast<P::ParenExprContext*>(ctx)) {
+    // Interpolation off means a Colang 1.0 (plain Python) expression, where
+    // parentheses group; Colang 2.x has no parenthesised terms.
+    if (interpolation_) {
+      error(ctx->getStart(), "syntax", "parentheses cannot group an expression in Colang 2.x");
+      return nullptr;
+    }
+    return build_test(c->test());
+  }
   return build_atom(static_cast<P::AtomOnlyContext*>(ctx)->atom());
 }
 

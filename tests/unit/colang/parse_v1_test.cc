@@ -7,6 +7,7 @@
 // `flow:NAME`, `set:KEY=EXPR`, `if:EXPR else+N`, `while:EXPR break+N`,
 // `jump+N`, `branch[h1,h2]`, `break`, `continue`, `event:TYPE{fields}`,
 // `any:N`; inside loops ` [b+N c-N]` is appended.
+#include "colang/parse.h"
 #include "colang/v1/parse_v1.h"
 
 #include <doctest/doctest.h>
@@ -570,4 +571,24 @@ TEST_CASE("corpus: the 1.0 configs parse, game.co has its when branch") {
     }
   }
   CHECK(n >= 3);
+}
+
+TEST_CASE("1.0 expressions are Python: parentheses group (2.x rejects them)") {
+  ParseResult r = parse_colang_v1(R"(
+define flow
+  user express greeting
+  $x = ($a or $b) and (1 + 2) * 3 > 4
+  if ($x)
+    bot express greeting
+)", "t.co");
+  INFO(errors(r));
+  REQUIRE(r.ok());
+  const auto& set = r.document.flows.at(0).elements.at(1);
+  REQUIRE(set.expression);
+  CHECK(set.expression->kind == rg::colang::ExprKind::kAnd);
+
+  std::vector<rg::colang::Diagnostic> diags;
+  CHECK(rg::colang::parse_expression("(1 + 2)", &diags) == nullptr);
+  REQUIRE(!diags.empty());
+  CHECK(diags.front().message.find("parentheses") != std::string::npos);
 }
