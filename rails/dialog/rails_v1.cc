@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <set>
 
 #include "colang/v1/parse_v1.h"
 #include "rails/dialog/rails_v1_shared.h"
@@ -153,7 +154,27 @@ std::shared_ptr<const DialogRailsV1> DialogRailsV1::create(
 
   // The flows: the config's first, then the built-in pipeline and library.
   auto flows = std::make_shared<runtime::v1::FlowSet>();
-  for (const auto& f : config->v1.flows) flows->add(runtime::v1::make_flow_config(f, false));
+  // Flows named as rails in config.yml run only when the rails pipeline calls
+  // them, and stay out of prompts: subflows and system flows, as in the
+  // reference (a plain `define flow` rail would otherwise start by itself).
+  std::set<std::string, std::less<>> rail_ids;
+  for (const auto* list : {&config->rails.input_flows, &config->rails.output_flows,
+                           &config->rails.retrieval_flows}) {
+    for (const std::string& name : *list) {
+      rail_ids.insert(name);
+      rail_ids.insert(config::rail_flow_base_name(name));
+    }
+  }
+  for (const auto& f : config->v1.flows) {
+    auto fc = runtime::v1::make_flow_config(f, false);
+    if (rail_ids.count(f.id)) {
+      auto rail = std::make_shared<runtime::v1::FlowConfig>(*fc);
+      rail->is_subflow = true;
+      rail->is_system_flow = true;
+      fc = std::move(rail);
+    }
+    flows->add(std::move(fc));
+  }
   for (const auto& [intent, variants] : config->v1.bot_messages) {
     auto& list = shared->bot_messages[intent];
     list.insert(list.end(), variants.begin(), variants.end());
