@@ -306,16 +306,33 @@ GenerationResult DialogRailsV1::generate(const std::vector<ChatMessage>& message
     result.message.content = "I'm sorry, an internal error has occurred.";
     return result;
   }
+  // Checking a bot message produced elsewhere (dialog rails off, the last
+  // message from the assistant): the user message drives the turn and the
+  // assistant text arrives as $bot_message, which `run dialog rails` sends
+  // through the output rails.
+  std::vector<ChatMessage> turn_messages;
+  const std::vector<ChatMessage>* source = &messages;
+  Value bot_message_to_check;
+  if (options.given && !options.dialog &&
+      (messages.back().role == "assistant" || messages.back().role == "bot")) {
+    bot_message_to_check = messages.back().content;
+    turn_messages.assign(messages.begin(), messages.end() - 1);
+    if (turn_messages.empty() || turn_messages.back().role != "user") {
+      turn_messages.push_back({"user", Value("")});
+    }
+    source = &turn_messages;
+  }
+  const std::vector<ChatMessage>& msgs = *source;
   size_t prefix = 0;
-  List events = cached_events(messages, &prefix);
-  for (size_t i = prefix; i < messages.size(); ++i) {
-    const ChatMessage& m = messages[i];
+  List events = cached_events(msgs, &prefix);
+  for (size_t i = prefix; i < msgs.size(); ++i) {
+    const ChatMessage& m = msgs[i];
     if (m.role == "user") {
       Dict e = event_of("UtteranceUserActionFinished");
       e.set("final_transcript", m.content);
       events.push_back(Value(std::move(e)));
       // Earlier user messages are taken as they were (no rails re-run).
-      if (i + 1 != messages.size()) {
+      if (i + 1 != msgs.size()) {
         Dict u = event_of("UserMessage");
         u.set("text", m.content);
         events.push_back(Value(std::move(u)));
@@ -344,6 +361,7 @@ GenerationResult DialogRailsV1::generate(const std::vector<ChatMessage>& message
     Dict update = event_of("ContextUpdate");
     Dict data;
     data.set("generation_options", Value(options.to_dict()));
+    if (!bot_message_to_check.is_none()) data.set("bot_message", bot_message_to_check);
     update.set("data", Value(std::move(data)));
     conv.append(std::move(update));
   }
@@ -400,9 +418,11 @@ GenerationResult DialogRailsV1::generate(const std::vector<ChatMessage>& message
   result.activated_rails = activated_rails(conv.events(), conv.decided_by(), first_new,
                                            conv.flows(), result.executed_actions);
 
-  std::vector<ChatMessage> extended = messages;
-  extended.push_back(result.message);
-  cache_events(extended, result.events);
+  if (bot_message_to_check.is_none()) {
+    std::vector<ChatMessage> extended = messages;
+    extended.push_back(result.message);
+    cache_events(extended, result.events);
+  }
   return result;
 }
 
