@@ -11,6 +11,8 @@
 
 #include "colang/v1/parse_v1.h"
 #include "rails/cli/colang_loader.h"
+#include "rails/config/rails_config.h"
+#include "rails/dialog/rails_v1.h"
 #include "runtime/flow_library.h"
 
 namespace rg::cli {
@@ -20,9 +22,10 @@ namespace fs = std::filesystem;
 constexpr std::string_view kUsage =
     "usage: railguard check PATH...\n"
     "\n"
-    "Each PATH is a .co file or a config folder. Parses every file (and what it\n"
-    "imports), builds the flow library of each PATH, prints every diagnostic on\n"
-    "stderr and, when there is no error, `ok: N files, M flows` on stdout.\n";
+    "Each PATH is a .co file or a config folder. A folder is loaded as a config\n"
+    "(YAML merged and validated, every .co parsed with the parser of its\n"
+    "colang_version, what it imports); a file is parsed alone. Prints every\n"
+    "diagnostic on stderr and, when there is no error, `ok: N files, M flows`.\n";
 
 bool read_text(const fs::path& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
@@ -94,13 +97,39 @@ int check_command(int argc, char** argv) {
   size_t files = 0;
   size_t flows = 0;
   size_t errors = 0;
+  auto report = [&](const colang::Diagnostic& d) {
+    if (d.severity == colang::Diagnostic::Severity::kError) ++errors;
+    std::cerr << d.render() << "\n";
+  };
   for (const std::string& path : paths) {
-    std::vector<std::string> v1_files;
-    check_v1(path, &files, &flows, &errors, &v1_files);
-    if (is_v1_file(path)) continue;
     std::error_code ec;
-    LoadedColang loaded = fs::is_directory(path, ec) ? load_config_dir(path, options)
-                                                      : load_colang_file(path, options);
+    bool folder = fs::is_directory(path, ec);
+    if (!folder && is_v1_file(path)) {
+      std::vector<std::string> v1_files;
+      check_v1(path, &files, &flows, &errors, &v1_files);
+      continue;
+    }
+    bool v2 = true;
+    if (folder) {
+      // The whole config: YAML validation (engines, types, rail flows that no
+      // file defines) and, for 1.0, every .co with the 1.0 parser.
+      rails::config::LoadOptions config_options;
+      config_options.library_flows = rails::dialog::library_v1_flow_names();
+      config_options.colang = options;
+      rails::config::LoadResult config = rails::config::load_rails_config(path, config_options);
+      v2 = config.config->colang_version != "1.0";
+      for (const colang::Diagnostic& d : config.diagnostics) {
+        // For 2.x the loader below reports the .co files.
+        if (v2 && fs::path(d.file).extension() == ".co") continue;
+        report(d);
+      }
+      if (!v2) {
+        files += config.config->colang_files.size();
+        flows += config.config->v1.flows.size();
+        continue;
+      }
+    }
+    LoadedColang loaded = folder ? load_config_dir(path, options) : load_colang_file(path, options);
     files += loaded.files.size();
     std::vector<colang::Diagnostic> diagnostics = std::move(loaded.diagnostics);
     // Build from the files that parsed, so naming problems (duplicates,
@@ -112,12 +141,9 @@ int check_command(int argc, char** argv) {
       if (built.library != nullptr) flows += built.library->flow_ids().size();
     }
     for (const colang::Diagnostic& d : diagnostics) {
-      // 1.0 files were checked above with the 1.0 parser.
-      bool v1 = false;
-      for (const std::string& f : v1_files) v1 = v1 || fs::path(d.file) == fs::path(f);
-      if (v1) continue;
-      if (d.severity == colang::Diagnostic::Severity::kError) ++errors;
-      std::cerr << d.render() << "\n";
+      // YAML problems were reported with the config above.
+      if (folder && fs::path(d.file).extension() != ".co" && !d.file.empty()) continue;
+      report(d);
     }
   }
   if (errors > 0) {
