@@ -267,7 +267,8 @@ std::shared_ptr<const DialogRailsV1> DialogRailsV1::create(
   return rails;
 }
 
-List DialogRailsV1::cached_events(const std::vector<ChatMessage>& messages, size_t* prefix) const {
+std::shared_ptr<const runtime::v1::Conversation> DialogRailsV1::cached(
+    const std::vector<ChatMessage>& messages, size_t* prefix) const {
   std::lock_guard<std::mutex> lock(cache_mu_);
   for (size_t p = messages.size() - 1; p > 0; --p) {
     auto it = cache_.find(messages_key(messages, p));
@@ -278,19 +279,20 @@ List DialogRailsV1::cached_events(const std::vector<ChatMessage>& messages, size
     }
   }
   *prefix = 0;
-  return {};
+  return nullptr;
 }
 
-void DialogRailsV1::cache_events(const std::vector<ChatMessage>& messages, const List& events) const {
+void DialogRailsV1::cache(const std::vector<ChatMessage>& messages,
+                          std::shared_ptr<const runtime::v1::Conversation> conversation) const {
   uint64_t key = messages_key(messages, messages.size());
   std::lock_guard<std::mutex> lock(cache_mu_);
   if (auto it = cache_.find(key); it != cache_.end()) {
-    it->second.first = events;
+    it->second.first = std::move(conversation);
     cache_order_.splice(cache_order_.begin(), cache_order_, it->second.second);
     return;
   }
   cache_order_.push_front(key);
-  cache_.emplace(key, std::make_pair(events, cache_order_.begin()));
+  cache_.emplace(key, CacheEntry(std::move(conversation), cache_order_.begin()));
   while (cache_.size() > options_.history_cache_entries && !cache_order_.empty()) {
     cache_.erase(cache_order_.back());
     cache_order_.pop_back();
@@ -324,7 +326,8 @@ GenerationResult DialogRailsV1::generate(const std::vector<ChatMessage>& message
   }
   const std::vector<ChatMessage>& msgs = *source;
   size_t prefix = 0;
-  List events = cached_events(msgs, &prefix);
+  std::shared_ptr<const runtime::v1::Conversation> snapshot = cached(msgs, &prefix);
+  List events;
   for (size_t i = prefix; i < msgs.size(); ++i) {
     const ChatMessage& m = msgs[i];
     if (m.role == "user") {
@@ -351,11 +354,17 @@ GenerationResult DialogRailsV1::generate(const std::vector<ChatMessage>& message
     // system messages carry no event in Colang 1.0.
   }
 
-  runtime::v1::ConversationOptions copts;
-  static_assert(sizeof(uint64_t) == 8);
-  copts.seed = (options_.seed ? options_.seed : 0x5eed) ^ (turn_counter_.fetch_add(1) * 0x9e3779b97f4a7c15ULL);
-  copts.now = options_.now;
-  runtime::v1::Conversation conv(flows_, Value(config_->raw), copts);
+  std::unique_ptr<runtime::v1::Conversation> conv_ptr;
+  if (snapshot) {
+    conv_ptr = std::make_unique<runtime::v1::Conversation>(*snapshot);
+  } else {
+    runtime::v1::ConversationOptions copts;
+    copts.seed = (options_.seed ? options_.seed : 0x5eed) ^
+                 (turn_counter_.fetch_add(1) * 0x9e3779b97f4a7c15ULL);
+    copts.now = options_.now;
+    conv_ptr = std::make_unique<runtime::v1::Conversation>(flows_, Value(config_->raw), copts);
+  }
+  runtime::v1::Conversation& conv = *conv_ptr;
   for (size_t i = 0; i + 1 < events.size(); ++i) conv.append(events[i].as_dict());
   if (options.given) {
     Dict update = event_of("ContextUpdate");
@@ -421,7 +430,7 @@ GenerationResult DialogRailsV1::generate(const std::vector<ChatMessage>& message
   if (bot_message_to_check.is_none()) {
     std::vector<ChatMessage> extended = messages;
     extended.push_back(result.message);
-    cache_events(extended, result.events);
+    cache(extended, std::shared_ptr<const runtime::v1::Conversation>(conv_ptr.release()));
   }
   return result;
 }

@@ -27,6 +27,7 @@
 #include "rails/prompts/task_prompt.h"
 #include "retrieval/kb_chunker.h"
 #include "retrieval/search_index.h"
+#include "runtime/v1/conversation.h"
 #include "runtime/v1/flow_set.h"
 
 namespace rg::rails::dialog {
@@ -73,8 +74,10 @@ class DialogRailsV1 {
 
  private:
   DialogRailsV1() = default;
-  colang::List cached_events(const std::vector<ChatMessage>& messages, size_t* prefix) const;
-  void cache_events(const std::vector<ChatMessage>& messages, const colang::List& events) const;
+  std::shared_ptr<const runtime::v1::Conversation> cached(const std::vector<ChatMessage>& messages,
+                                                          size_t* prefix) const;
+  void cache(const std::vector<ChatMessage>& messages,
+             std::shared_ptr<const runtime::v1::Conversation> conversation) const;
 
   std::shared_ptr<const config::RailsConfig> config_;
   std::shared_ptr<const runtime::v1::FlowSet> flows_;
@@ -82,12 +85,13 @@ class DialogRailsV1 {
   DialogOptions options_;
   mutable std::atomic<uint64_t> turn_counter_{0};
 
-  // Events per conversation prefix, so that a client that resends the whole
-  // history continues the same dialog state (bounded, least recently used
-  // dropped first).
+  // The conversation after each message prefix seen, so that a client that
+  // resends the whole history continues the same dialog state without a
+  // replay (bounded, least recently used dropped first).
+  using CacheEntry = std::pair<std::shared_ptr<const runtime::v1::Conversation>, std::list<uint64_t>::iterator>;
   mutable std::mutex cache_mu_;
   mutable std::list<uint64_t> cache_order_;
-  mutable std::unordered_map<uint64_t, std::pair<colang::List, std::list<uint64_t>::iterator>> cache_;
+  mutable std::unordered_map<uint64_t, CacheEntry> cache_;
 };
 
 }  // namespace rg::rails::dialog

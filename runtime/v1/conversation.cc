@@ -51,6 +51,34 @@ Conversation::Conversation(std::shared_ptr<const FlowSet> flows, Value config,
   action_context_.set("last_bot_message", Value());
 }
 
+static Dict copy_variables(const Dict& vars) {
+  Dict out;
+  for (const auto& [k, v] : vars) out.set(k, k == "config" ? v : v.deep_copy());
+  return out;
+}
+
+Conversation::Conversation(const Conversation& other)
+    : flows_(other.flows_),
+      config_(other.config_),
+      options_(other.options_),
+      engine_([this] { return new_uid(); }, [this] { return random(); }),
+      history_(other.history_),
+      decided_by_(other.decided_by_),
+      actual_history_(other.actual_history_),
+      action_context_(copy_variables(other.action_context_)),
+      uid_counter_(other.uid_counter_),
+      rng_state_(other.rng_state_) {
+  state_.context = copy_variables(other.state_.context);
+  state_.flows.reserve(other.state_.flows.size());
+  for (const auto& f : other.state_.flows) state_.flows.push_back(std::make_unique<FlowState>(*f));
+  state_.next_step = other.state_.next_step;
+  state_.next_step_by_flow_uid = other.state_.next_step_by_flow_uid;
+  state_.next_step_flow_id = other.state_.next_step_flow_id;
+  state_.next_step_priority = other.state_.next_step_priority;
+  state_.next_step_comment = other.state_.next_step_comment;
+  state_.context_updates = copy_variables(other.state_.context_updates);
+}
+
 std::string Conversation::new_uid() {
   uint64_t a = splitmix64(options_.seed * 0x100000001b3ULL + (++uid_counter_));
   uint64_t b = splitmix64(a ^ uid_counter_);
