@@ -23,6 +23,7 @@
 #include "runtime/flow_library.h"
 #include "rails/actions/llm_actions.h"
 #include "rails/actions/system_actions.h"
+#include "rails/prompts/task_prompt_renderer.h"
 #include "runtime/session.h"
 
 namespace rg::cli {
@@ -161,7 +162,7 @@ class InputReader {
 class Chat {
  public:
   Chat(std::shared_ptr<const runtime::FlowLibrary> library, const ChatOptions& options, bool tty,
-       std::shared_ptr<llm::LlmClient> llm)
+       std::shared_ptr<llm::LlmClient> llm, rails::LlmActionsOptions llm_options)
       : library_(library), options_(options), tty_(tty) {
     runtime::SessionOptions session_options;
     session_options.seed = options.seed;
@@ -172,7 +173,7 @@ class Chat {
     // none, they fail with "no LLM configured for task X").
     auto actions = std::make_shared<rails::ActionRegistry>();
     rails::register_system_actions(*actions);
-    rails::register_llm_actions(*actions, std::move(llm));
+    rails::register_llm_actions(*actions, std::move(llm), std::move(llm_options));
     session_options.actions = std::move(actions);
     session_ = std::make_unique<runtime::Session>(std::move(library), std::move(session_options));
   }
@@ -407,7 +408,29 @@ int chat_command(int argc, char** argv) {
     return 1;
   }
 
-  Chat chat(std::move(built.library), options, tty, router.value());
+  // The LLM actions' prompts: the built-in ones plus the config's, with its
+  // general instructions and sample conversation.
+  rails::prompts::PromptsConfig prompts_config;
+  for (const auto& ins : config.config->instructions) {
+    if (ins.type == "general") {
+      prompts_config.general_instructions = ins.content;
+      break;
+    }
+  }
+  prompts_config.sample_conversation = config.config->sample_conversation;
+  prompts_config.prompting_mode = config.config->prompting_mode;
+  prompts_config.prompts = config.config->prompts;
+  auto renderer = rails::prompts::TaskPromptRenderer::create(prompts_config);
+  if (!renderer.ok()) {
+    std::cerr << "railguard chat: " << renderer.error().to_string() << "\n";
+    return 1;
+  }
+  rails::LlmActionsOptions llm_options;
+  llm_options.renderer = renderer.value();
+  llm_options.model = rails::main_model_id(*config.config);
+  llm_options.config = config.config;
+
+  Chat chat(std::move(built.library), options, tty, router.value(), std::move(llm_options));
   return chat.run();
 }
 
