@@ -366,10 +366,15 @@ GenerationResult DialogRailsV1::generate(const std::vector<ChatMessage>& message
   }
   runtime::v1::Conversation& conv = *conv_ptr;
   for (size_t i = 0; i + 1 < events.size(); ++i) conv.append(events[i].as_dict());
-  if (options.given) {
+  // $generation_options holds this call's options; a conversation continued
+  // from the cache must not keep the options of an earlier call.
+  Value wanted_options = options.given ? Value(options.to_dict()) : Value();
+  const Value* current_options = conv.action_context().find("generation_options");
+  bool options_differ = current_options ? !(*current_options == wanted_options) : options.given;
+  if (options_differ || !bot_message_to_check.is_none()) {
     Dict update = event_of("ContextUpdate");
     Dict data;
-    data.set("generation_options", Value(options.to_dict()));
+    data.set("generation_options", wanted_options);
     if (!bot_message_to_check.is_none()) data.set("bot_message", bot_message_to_check);
     update.set("data", Value(std::move(data)));
     conv.append(std::move(update));
