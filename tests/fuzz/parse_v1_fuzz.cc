@@ -4,7 +4,8 @@
 // absolute end-of-flow jump).
 //
 //   cmake --build build-fuzz --target parse_v1_fuzz
-//   build-fuzz/bin/parse_v1_fuzz -max_total_time=300 -max_len=4096 tests/fuzz/corpus
+//   build-fuzz/bin/parse_v1_fuzz -max_total_time=300 -max_len=4096 -timeout=10 \
+//     -dict=tests/fuzz/parse_v1_fuzz.dict tests/fuzz/corpus_v1 tests/fuzz/corpus
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
