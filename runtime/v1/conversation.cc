@@ -208,7 +208,8 @@ List Conversation::generate_events(const List& input, ActionHost& host) {
       if (!e.contains("uid")) e.set("uid", new_uid());
       if (!e.contains("event_created_at")) e.set("event_created_at", now());
       if (!e.contains("source_uid")) e.set("source_uid", "NeMoGuardrails");
-      const std::string& type = type_of(e);
+      // A copy: setting fields below may reallocate the dict's entries.
+      const std::string type = type_of(e);
       if (type == "StartInternalSystemAction") {
         if (!e.contains("action_uid")) e.set("action_uid", new_uid());
         const Value* name = e.find("action_name");
