@@ -521,7 +521,9 @@ GeneratedContinuation parse_flow_continuation(const std::string& completion) {
     throw ActionError("GenerateFlowContinuationAction: the model gave an empty answer");
   GeneratedContinuation out;
   std::string intent = remove_identifier(trim(lines[0]));
-  if (intent.rfind("bot ", 0) != 0) intent = first_with_prefix(lines, "bot intent:").value_or("");
+  // A first line that is itself the `bot say "..."` action names no intent.
+  if (intent.rfind("bot ", 0) != 0 || bot_say_message(intent))
+    intent = first_with_prefix(lines, "bot intent:").value_or("");
   std::optional<std::string> action = first_with_prefix(lines, "bot action:");
   if (!action) {
     // A bare `bot say "..."` line is taken as the action.
