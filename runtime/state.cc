@@ -4,15 +4,12 @@
 #include <array>
 #include <cstdio>
 
+#include "runtime/internal/seeded_ids.h"
+
 namespace rg::runtime {
 
 namespace {
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+using internal::splitmix64;
 }  // namespace
 
 std::string_view flow_status_name(FlowStatus s) {
@@ -52,16 +49,7 @@ Event::Class event_class_for(std::string_view name) {
 State::State(std::shared_ptr<const FlowLibrary> lib, StateOptions opts)
     : library(std::move(lib)), options(std::move(opts)), rng_state(splitmix64(options.seed)) {}
 
-std::string State::new_uuid() {
-  uint64_t a = splitmix64(options.seed * 0x100000001b3ULL + (++uid_counter));
-  uint64_t b = splitmix64(a ^ uid_counter);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
-                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
-}
+std::string State::new_uuid() { return internal::seeded_uuid(options.seed, ++uid_counter); }
 
 std::string State::new_head_uid() {
   char buf[24];
@@ -70,13 +58,27 @@ std::string State::new_head_uid() {
 }
 
 double State::random() {
-  rng_state = splitmix64(rng_state);
-  return static_cast<double>(rng_state >> 11) * 0x1.0p-53;
+  return internal::next_unit_double(rng_state);
 }
 
 std::string State::now() const {
   if (options.now) return options.now();
   return "1970-01-01T00:00:00.000000+00:00";
 }
+
+namespace internal {
+
+std::string seeded_uuid(uint64_t seed, uint64_t counter) {
+  uint64_t a = splitmix64(seed * 0x100000001b3ULL + counter);
+  uint64_t b = splitmix64(a ^ counter);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+}  // namespace internal
 
 }  // namespace rg::runtime

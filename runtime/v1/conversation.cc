@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "colang/v1/parse_v1.h"
+#include "runtime/internal/seeded_ids.h"
 
 namespace rg::runtime::v1 {
 
@@ -11,13 +12,6 @@ using colang::List;
 using colang::Value;
 
 namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 const std::string& type_of(const Dict& event) {
   static const std::string kEmpty;
@@ -45,7 +39,7 @@ Conversation::Conversation(std::shared_ptr<const FlowSet> flows, Value config,
       config_(std::move(config)),
       options_(std::move(options)),
       engine_([this] { return new_uid(); }, [this] { return random(); }) {
-  rng_state_ = splitmix64(options_.seed ^ 0x5eedULL);
+  rng_state_ = internal::splitmix64(options_.seed ^ 0x5eedULL);
   state_.context.set("config", config_);
   action_context_.set("last_user_message", Value());
   action_context_.set("last_bot_message", Value());
@@ -79,21 +73,9 @@ Conversation::Conversation(const Conversation& other)
   state_.context_updates = copy_variables(other.state_.context_updates);
 }
 
-std::string Conversation::new_uid() {
-  uint64_t a = splitmix64(options_.seed * 0x100000001b3ULL + (++uid_counter_));
-  uint64_t b = splitmix64(a ^ uid_counter_);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
-                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
-}
+std::string Conversation::new_uid() { return internal::seeded_uuid(options_.seed, ++uid_counter_); }
 
-double Conversation::random() {
-  rng_state_ = splitmix64(rng_state_);
-  return static_cast<double>(rng_state_ >> 11) * (1.0 / 9007199254740992.0);
-}
+double Conversation::random() { return internal::next_unit_double(rng_state_); }
 
 std::string Conversation::now() const {
   if (options_.now) return options_.now();
