@@ -263,6 +263,32 @@ std::shared_ptr<const DialogRailsV1> DialogRailsV1::create(
     return nullptr;
   }
   shared->renderer = renderer.value();
+
+  // Library rails whose prompt the config must supply (there is no sensible
+  // default policy text): refuse the config now rather than fail every turn.
+  static const std::pair<const char*, const char*> kRailPrompts[] = {
+      {"self check input", "self_check_input"},
+      {"self check output", "self_check_output"},
+      {"llama guard check input", "llama_guard_check_input"},
+      {"llama guard check output", "llama_guard_check_output"},
+      {"patronus lynx check output hallucination", "patronus_lynx_check_output_hallucination"}};
+  std::string main_id = "unknown";
+  if (const config::ModelConfig* m = config->main_model()) {
+    main_id = m->engine + (m->model.empty() ? "" : "/" + m->model);
+  }
+  for (const auto& [kind, list] : {std::pair{"input", &config->rails.input_flows},
+                                   std::pair{"output", &config->rails.output_flows}}) {
+    for (const std::string& name : *list) {
+      for (const auto& [rail, task] : kRailPrompts) {
+        if (config::rail_flow_base_name(name) == rail &&
+            !shared->renderer->find_prompt(task, main_id)) {
+          *error = std::string("rails.") + kind + ".flows: '" + name + "' needs a prompt for task " +
+                   task + " (a `prompts:` entry with `task: " + task + "`)";
+          return nullptr;
+        }
+      }
+    }
+  }
   rails->shared_ = std::move(shared);
   return rails;
 }
