@@ -1,0 +1,89 @@
+// ConfigRegistry: the server's configs, loaded once and shared read-only.
+//
+// `root` is either one config (config.yml|yaml at its root: single-config
+// mode, the id is the folder's name) or a folder of configs (every sub-folder
+// not starting with '.' or '_' that holds a config.yml|yaml; the id is the
+// sub-folder's name). A config is loaded the first time it is asked for and
+// then cached; with auto_reload, its files' mtimes are checked at most once a
+// second and a changed config is loaded again and swapped in atomically.
+// Requests holding the old one keep it; a config that fails to reload keeps
+// the old one (the reason is logged on stderr).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "llm/model_router.h"
+#include "rails/actions/llm_actions.h"
+#include "rails/config/rails_config.h"
+#include "rails/dialog/rails_v1.h"
+#include "runtime/flow_library.h"
+
+namespace rg::rails::server {
+
+// One config, ready to answer. Immutable once built.
+struct LoadedConfig {
+  std::string id;
+  std::filesystem::path dir;
+  std::shared_ptr<const config::RailsConfig> config;
+  std::shared_ptr<llm::ModelRouter> router;
+  bool v2 = false;  // colang_version 2.x
+  // Colang 1.0: the turn pipeline.
+  std::shared_ptr<const dialog::DialogRailsV1> v1;
+  // Colang 2.x: the flows and the LLM actions' settings (a Session per request).
+  std::shared_ptr<const runtime::FlowLibrary> library;
+  LlmActionsOptions llm_options;
+  std::string model_id;  // "engine/model" of the main model ("unknown" when none)
+};
+
+// Builds a config from its folder; null with `error` when it does not load.
+std::shared_ptr<const LoadedConfig> load_config(const std::string& id, const std::filesystem::path& dir,
+                                                std::string* error);
+
+class ConfigRegistry {
+ public:
+  ConfigRegistry(std::filesystem::path root, bool auto_reload);
+
+  // True when `root` itself holds a config.
+  bool single_config() const { return single_; }
+  // The id of single-config mode ("" in multi-config mode).
+  const std::string& single_id() const { return single_id_; }
+  // The config ids available now, sorted (the folder is listed on each call).
+  std::vector<std::string> ids() const;
+
+  // The config `id`. On failure null, with `status` 400 (the id is not a
+  // plain name), 404 (no such config) or 500 (it does not load) and `error`.
+  std::shared_ptr<const LoadedConfig> get(const std::string& id, int* status, std::string* error);
+
+  // An id that may name a folder: not empty, no '/', '\\' or "..".
+  static bool valid_id(const std::string& id);
+
+ private:
+  struct Entry {
+    std::mutex mu;       // guards current, stamp, checked
+    std::mutex load_mu;  // one (re)load at a time
+    std::shared_ptr<const LoadedConfig> current;
+    uint64_t stamp = 0;  // of the files `current` was loaded from
+    std::chrono::steady_clock::time_point checked;
+  };
+  std::filesystem::path dir_of(const std::string& id) const;
+  Entry& entry(const std::string& id);
+
+  std::filesystem::path root_;
+  bool auto_reload_;
+  bool single_ = false;
+  std::string single_id_;
+  std::mutex entries_mu_;
+  std::map<std::string, std::unique_ptr<Entry>> entries_;
+};
+
+// A cheap fingerprint of a folder's files (paths, sizes, mtimes).
+uint64_t files_stamp(const std::filesystem::path& dir);
+
+}  // namespace rg::rails::server

@@ -1,0 +1,62 @@
+// ThreadStore: the messages of `thread_id` conversations, in one SQLite file
+// (WAL mode, synchronous=FULL), so that a turn acknowledged to the client
+// survives a restart, even kill -9.
+//
+//   std::string error;
+//   auto store = ThreadStore::open("./.railguard/threads.db", &error);
+//   {
+//     auto lock = store->lock("my-thread-id-0001");   // one request per thread
+//     auto messages = store->load("my-thread-id-0001", &error);
+//     ...
+//     store->append("my-thread-id-0001", new_messages, &error);  // committed on return
+//   }
+//
+// Thread-safe. Requests on one thread are serialised by lock(); different
+// threads run in parallel (the database calls themselves are short and
+// serialised on one connection).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+struct sqlite3;
+
+namespace rg::rails::server {
+
+class ThreadStore {
+ public:
+  // Creates the file (and its folder) when missing. Null with `error` set
+  // when SQLite cannot open or set it up.
+  static std::unique_ptr<ThreadStore> open(const std::string& path, std::string* error);
+  ~ThreadStore();
+  ThreadStore(const ThreadStore&) = delete;
+  ThreadStore& operator=(const ThreadStore&) = delete;
+
+  // Held for the whole request on `thread_id`.
+  std::unique_lock<std::mutex> lock(const std::string& thread_id);
+
+  // The thread's messages in order (each a {"role", "content", ...} object);
+  // empty for a thread never seen. False on a database error.
+  bool load(const std::string& thread_id, std::vector<nlohmann::ordered_json>* messages,
+            std::string* error);
+  // Appends messages in one transaction, committed before it returns.
+  bool append(const std::string& thread_id, const std::vector<nlohmann::ordered_json>& messages,
+              std::string* error);
+  // WAL checkpoint (shutdown).
+  void flush();
+
+ private:
+  ThreadStore() = default;
+  sqlite3* db_ = nullptr;
+  std::mutex db_mu_;  // one statement at a time on the connection
+  std::mutex locks_mu_;
+  // Per-thread mutexes; never removed (a few bytes per thread id seen).
+  std::unordered_map<std::string, std::unique_ptr<std::mutex>> locks_;
+};
+
+}  // namespace rg::rails::server
