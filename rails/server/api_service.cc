@@ -386,7 +386,8 @@ class Service final : public ApiService {
 
     size_t first = 0;  // the first message to feed
     std::vector<std::string> said;
-    if (req.state) {
+    bool restore = req.state && !req.state->empty();
+    if (restore) {
       auto inner = req.state->find("state");
       if (inner == req.state->end()) {
         out.status = 400;
@@ -422,7 +423,7 @@ class Service final : public ApiService {
       }
     }
     try {
-      if (!req.state) said = session.start();
+      if (!restore) said = session.start();
       for (size_t i = first; i < messages.size(); ++i) {
         const json& m = messages[i];
         std::string role = m.value("role", "");

@@ -152,7 +152,7 @@ bool parse_chat_request(std::string_view body, ChatRequest* r, RequestError* err
 
   if (const json* state = field("state")) {
     if (!expect(*state, json::value_t::object, "an object", "state", error)) return false;
-    if (!state->empty()) r->state = *state;
+    r->state = *state;  // {} too: start afresh, answer with the state
   }
 
   r->options = json::object();

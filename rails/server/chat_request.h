@@ -35,7 +35,7 @@ struct ChatRequest {
   bool raw_stream = false;  // stream_format: "raw"
   bool options_given = false;
   nlohmann::ordered_json options;  // the `options` object (OpenAI: temperature/max_tokens folded in)
-  std::optional<nlohmann::ordered_json> state;
+  std::optional<nlohmann::ordered_json> state;  // given (an empty {} too)
   std::optional<std::string> thread_id;
 };
 
