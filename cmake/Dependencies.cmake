@@ -8,6 +8,8 @@
 #   rg::edit     libedit, readline API    (libedit-dev, via pkg-config)
 #   rg::doctest  doctest                  (doctest-dev, header only)
 #   rg::curl     libcurl                  (libcurl4-openssl-dev)
+#   rg::boost    Boost.Asio + Beast       (libboost-dev, header only, 1.74+)
+#   rg::sqlite3  SQLite 3                 (libsqlite3-dev)
 #
 # For the grammar build (colang/) it also sets, when found:
 #   RG_ANTLR4_JAR         the ANTLR 4 tool jar (Debian: /usr/share/java/antlr4.jar)
@@ -69,6 +71,28 @@ target_link_libraries(rg::edit INTERFACE PkgConfig::RG_PC_EDIT)
 find_package(CURL REQUIRED)
 add_library(rg::curl INTERFACE IMPORTED GLOBAL)
 target_link_libraries(rg::curl INTERFACE CURL::libcurl)
+
+# ---------------------------------------------------------------- Boost (Asio, Beast)
+# Header only: the server (rails/server/) uses Asio for sockets and timers and
+# Beast for HTTP/1.1 parsing and serialisation.
+find_package(Boost 1.74 QUIET)
+if(Boost_FOUND)
+  add_library(rg::boost INTERFACE IMPORTED GLOBAL)
+  target_include_directories(rg::boost SYSTEM INTERFACE "${Boost_INCLUDE_DIRS}")
+  target_compile_definitions(rg::boost INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+  target_link_libraries(rg::boost INTERFACE Threads::Threads)
+else()
+  message(WARNING "Boost 1.74+ headers not found (apt-get install libboost-dev); the server is not built")
+endif()
+
+# ---------------------------------------------------------------- SQLite 3
+find_package(SQLite3 QUIET)
+if(SQLite3_FOUND)
+  add_library(rg::sqlite3 INTERFACE IMPORTED GLOBAL)
+  target_link_libraries(rg::sqlite3 INTERFACE SQLite::SQLite3)
+else()
+  message(WARNING "SQLite 3 not found (apt-get install libsqlite3-dev); the server is not built")
+endif()
 
 # ---------------------------------------------------------------- doctest
 add_library(rg::doctest INTERFACE IMPORTED GLOBAL)

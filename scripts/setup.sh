@@ -28,6 +28,8 @@ packages=(
   build-essential cmake ccache pkg-config
   antlr4 libantlr4-runtime-dev
   libre2-dev nlohmann-json3-dev libyaml-cpp-dev doctest-dev libedit-dev libcurl4-openssl-dev
+  libboost-dev libsqlite3-dev
+  wrk chromium chromium-driver
   clang libclang-rt-14-dev
 )
 

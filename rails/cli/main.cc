@@ -5,6 +5,9 @@
 
 #include "rails/cli/chat_command.h"
 #include "rails/cli/check_command.h"
+#ifdef RG_HAVE_SERVER
+#include "rails/cli/server_command.h"
+#endif
 
 #ifndef RG_VERSION
 #error "RG_VERSION must be defined by the build (rails/cli/CMakeLists.txt)"
@@ -18,6 +21,9 @@ constexpr std::string_view kUsage =
     "commands:\n"
     "  chat --config DIR [--verbose] [--seed N]   talk to a Colang 2.x config\n"
     "  check PATH...                              parse and validate .co files / config folders\n"
+#ifdef RG_HAVE_SERVER
+    "  server --config DIR [--port N] ...         the rails server (HTTP API, OpenAI API, chat page)\n"
+#endif
     "\n"
     "  railguard <command> --help   options of one command\n"
     "  railguard --version          print the version\n";
@@ -28,6 +34,9 @@ int main(int argc, char** argv) {
   std::string_view command = argc > 1 ? argv[1] : "";
   if (command == "chat") return rg::cli::chat_command(argc - 1, argv + 1);
   if (command == "check") return rg::cli::check_command(argc - 1, argv + 1);
+#ifdef RG_HAVE_SERVER
+  if (command == "server") return rg::cli::server_command(argc - 1, argv + 1);
+#endif
   if (command == "--version" || command == "-v") {
     std::cout << "railguard " << RG_VERSION << "\n";
     return 0;
