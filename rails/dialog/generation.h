@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "colang/value.h"
+#include "llm/result.h"
 
 namespace rg::rails::dialog {
 
@@ -83,6 +84,9 @@ struct GenerationResult {
   // Why the turn failed closed ("" when it did not): the LLM error, the bad
   // flow step. The message then holds the configured error text.
   std::string error;
+  // Set when the turn failed because an LLM call did: the provider's error
+  // kind (the server answers 504 for kTimeout, 502 otherwise).
+  std::optional<llm::ErrorCode> llm_error;
 };
 
 // The JSON-ish log object of spec 7 (`log` in the API response), with the

@@ -411,6 +411,13 @@ GenerationResult DialogRailsV1::generate(const std::vector<ChatMessage>& message
     List input;
     if (!events.empty()) input.push_back(events.back());
     result.new_events = conv.generate_events(input, actions);
+  } catch (const LlmCallFailed& e) {
+    result.llm_error = e.code();
+    result.error = e.what();
+    result.message.content = "I'm sorry, an internal error has occurred.";
+    result.events = conv.events();
+    result.context = conv.action_context();
+    return result;
   } catch (const std::exception& e) {
     // Fail closed: the configured error text, and the reason for the log.
     result.error = e.what();

@@ -228,7 +228,7 @@ std::string TurnActions::llm_call(const std::string& task, const List& events, D
                                   bool generation_call, std::string* prompt_out) {
   llm::LlmClient* client = shared_.llms ? shared_.llms->client_for(model_type.empty() ? task : model_type)
                                         : nullptr;
-  if (!client) throw LlmCallFailed("no LLM configured for task " + task);
+  if (!client) throw LlmCallFailed("no LLM configured for task " + task, llm::ErrorCode::kNotConfigured);
   std::string model_id;
   if (const config::ModelConfig* m = shared_.config->main_model()) {
     model_id = m->engine + (m->model.empty() ? "" : "/" + m->model);
@@ -279,7 +279,8 @@ std::string TurnActions::llm_call(const std::string& task, const List& events, D
     result_.llm_calls.push_back(info);
     if (shared_.options.on_llm_call) shared_.options.on_llm_call(info);
     throw LlmCallFailed("LLM call for task " + task + " failed: " + r.error().message +
-                        (r.error().where.empty() ? "" : " (" + r.error().where + ")"));
+                            (r.error().where.empty() ? "" : " (" + r.error().where + ")"),
+                        r.error().code);
   }
   const llm::Completion& c = r.value();
   info.completion = c.text;

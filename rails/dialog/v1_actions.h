@@ -12,6 +12,7 @@
 //   patronus_lynx_check_output_hallucination               Lynx hallucination check
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -23,7 +24,14 @@ namespace rg::rails::dialog {
 // An LLM call failed: the turn cannot go on and fails closed.
 class LlmCallFailed : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  LlmCallFailed(const std::string& message, std::optional<llm::ErrorCode> code = std::nullopt)
+      : std::runtime_error(message), code_(code) {}
+  // The provider's error kind; none when the failure is ours (a prompt that
+  // does not render, an unknown output parser).
+  std::optional<llm::ErrorCode> code() const { return code_; }
+
+ private:
+  std::optional<llm::ErrorCode> code_;
 };
 
 class TurnActions final : public runtime::v1::ActionHost {

@@ -336,7 +336,8 @@ class Service final : public ApiService {
     dialog::GenerationResult r = config.v1->generate(chat, options);
     report_v1(config, r);
     if (!r.error.empty()) {
-      if (int status = llm_error_status(r.error)) {
+      int status = r.llm_error ? (*r.llm_error == llm::ErrorCode::kTimeout ? 504 : 502) : 0;
+      if (status) {
         out.status = status;
         out.error = r.error;
         return out;
@@ -367,8 +368,7 @@ class Service final : public ApiService {
     }
     for (size_t i = 0; i < r.llm_calls.size(); ++i) {
       const auto& c = r.llm_calls[i];
-      bool failed = !r.error.empty() && i + 1 == r.llm_calls.size() && c.completion.empty() &&
-                    llm_error_status(r.error) != 0;
+      bool failed = r.llm_error.has_value() && i + 1 == r.llm_calls.size();
       metrics_->llm_call(c.llm_model_name.empty() ? config.model_id : c.llm_model_name, c.task, c.duration, !failed);
     }
   }
