@@ -40,8 +40,10 @@ void ServerState::log_access(std::string_view peer, std::string_view method, std
 }
 
 std::string json_error(std::string_view message, std::string_view type) {
-  nlohmann::json body = {{"error", {{"message", message}, {"type", type}}}};
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // The same shape as the service's errors (and OpenAI's).
+  nlohmann::ordered_json body = {
+      {"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", nullptr}}}};
+  return body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace rg::rails::server::internal

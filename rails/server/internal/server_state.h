@@ -61,7 +61,7 @@ struct ServerState {
 };
 
 // The JSON error body every error response carries:
-// {"error": {"message": ..., "type": ...}}.
+// {"error": {"message": ..., "type": ..., "param": null, "code": null}}.
 std::string json_error(std::string_view message, std::string_view type);
 
 }  // namespace rg::rails::server::internal

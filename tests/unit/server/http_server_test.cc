@@ -264,7 +264,9 @@ TEST_CASE("GET /health, the chat page, a request id, and the service behind ever
 
   Reply thrown = fetch(t.url("/throw"));
   CHECK(thrown.status == 500);
-  CHECK(has(thrown.body, "{\"error\":{\"message\":\"internal error: boom\""));
+  CHECK(thrown.body ==
+        "{\"error\":{\"message\":\"internal error: boom\",\"type\":\"internal_error\",\"param\":null,"
+        "\"code\":null}}");
 }
 
 TEST_CASE("--disable-chat-ui: GET / is a status") {
