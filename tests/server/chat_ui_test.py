@@ -233,12 +233,13 @@ def main():
         if args.mock:
             cmd = [sys.executable, os.path.join(HERE, "mock_server.py"), "--port", str(port)]
         else:
-            cmd = [args.railguard, "server", "--config", args.config, "--port", str(port)]
+            cmd = [args.railguard, "server", "--config", args.config, "--port", str(port),
+                   "--data-dir", os.path.join(tmp, "data")]
         if args.prefix:
             cmd += ["--prefix", args.prefix]
         server_log = open(os.path.join(tmp, "server.log"), "w")
         procs.append(subprocess.Popen(cmd, stdout=server_log, stderr=subprocess.STDOUT))
-        base = "http://127.0.0.1:%d" % port
+        base = "http://127.0.0.1:%d" % port + args.prefix.rstrip("/")  # every route is under --prefix
         wait_for("the server's /health (%s)" % " ".join(cmd),
                  lambda: urllib.request.urlopen(base + "/health", timeout=2).status == 200, proc=procs[0])
 
@@ -249,7 +250,7 @@ def main():
         wait_for("chromedriver", lambda: http("GET", durl + "/status", timeout=2)["value"]["ready"], proc=procs[1])
         browser = Browser(durl, chromium, os.path.join(tmp, "profile"))
         try:
-            run(browser, base + args.prefix.rstrip("/") + "/", expect_pieces=args.mock)
+            run(browser, base + "/", expect_pieces=args.mock)
         except Failure:
             try:
                 print("page text:\n" + browser.js("return document.body.innerText;"), file=sys.stderr)
