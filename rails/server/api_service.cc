@@ -22,6 +22,7 @@
 #include "rails/server/thread_store.h"
 #include "runtime/session.h"
 #include "runtime/state.h"
+#include "runtime/state_clone.h"
 #include "runtime/state_json.h"
 
 namespace rg::rails::server {
@@ -423,7 +424,27 @@ class Service final : public ApiService {
       }
     }
     try {
-      if (!restore) said = session.start();
+      if (!restore) {
+        std::shared_ptr<const LoadedConfig::Started> started;
+        {
+          std::lock_guard<std::mutex> lock(config.started_mu);
+          started = config.started;
+        }
+        if (started) {
+          session.state() = std::move(*runtime::clone_state(*started->state));
+          said = started->said;
+        } else {
+          said = session.start();
+          // Only a start that needed no model is the same for everyone.
+          if (recorder->calls().empty()) {
+            auto snapshot = std::make_shared<LoadedConfig::Started>();
+            snapshot->state = runtime::clone_state(session.state());
+            snapshot->said = said;
+            std::lock_guard<std::mutex> lock(config.started_mu);
+            if (!config.started) config.started = std::move(snapshot);
+          }
+        }
+      }
       for (size_t i = first; i < messages.size(); ++i) {
         const json& m = messages[i];
         std::string role = m.value("role", "");

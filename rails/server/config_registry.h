@@ -24,6 +24,7 @@
 #include "rails/config/rails_config.h"
 #include "rails/dialog/rails_v1.h"
 #include "runtime/flow_library.h"
+#include "runtime/state.h"
 
 namespace rg::rails::server {
 
@@ -40,6 +41,17 @@ struct LoadedConfig {
   std::shared_ptr<const runtime::FlowLibrary> library;
   LlmActionsOptions llm_options;
   std::string model_id;  // "engine/model" of the main model ("unknown" when none)
+
+  // Colang 2.x: the state once `main` and the @active flows have started,
+  // with what they said. Made by the first request that starts a
+  // conversation and copied (runtime::clone_state) by every later one:
+  // starting the flows again per request cost as much as the turn itself.
+  struct Started {
+    std::unique_ptr<runtime::State> state;
+    std::vector<std::string> said;
+  };
+  mutable std::mutex started_mu;
+  mutable std::shared_ptr<const Started> started;  // guarded by started_mu
 };
 
 // Builds a config from its folder; null with `error` when it does not load.
