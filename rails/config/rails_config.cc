@@ -362,20 +362,26 @@ class Builder {
 
   void load_colang_dir(const fs::path& dir) {
     std::vector<fs::path> files = find_colang_files(dir);
+    // Imported folders and combined configs (config_ids) come after the
+    // config's own files: its flows and messages win (add_v1_source).
+    const size_t own = files.size();
     for (const fs::path& folder : import_folders(dir))
       for (const fs::path& f : find_colang_files(folder)) files.push_back(f);
+    for (auto it = options_.base_configs.rbegin(); it != options_.base_configs.rend(); ++it)
+      for (const fs::path& f : find_colang_files(*it)) files.push_back(f);
     if (v2()) {
       LoadedColang loaded = load_colang_v2(dir, files, {}, options_.colang, true);
       take_v2(std::move(loaded));
     } else {
-      for (const fs::path& f : files) {
+      for (size_t i = 0; i < files.size(); ++i) {
+        const fs::path& f = files[i];
         std::string text;
         std::string display = f.lexically_normal().string();
         if (!read_text(f, &text)) {
           diags_.push_back(diag(Diagnostic::Severity::kError, display, 0, 0, "cannot read file"));
           continue;
         }
-        add_v1_source(display, text);
+        add_v1_source(display, text, /*sniff=*/true, /*imported=*/i >= own);
       }
     }
   }
@@ -571,7 +577,10 @@ class Builder {
     cfg_->v2_files = std::move(loaded.files);
   }
 
-  void add_v1_source(const std::string& display, const std::string& text, bool sniff = true) {
+  // `imported`: the file comes from an imported folder or a combined config;
+  // its user/bot messages do not replace the config's own.
+  void add_v1_source(const std::string& display, const std::string& text, bool sniff = true,
+                     bool imported = false) {
     if (sniff && !sniff_v1(text)) {
       if (has_content(text))
         diags_.push_back(diag(Diagnostic::Severity::kWarning, display, 0, 0,
@@ -585,9 +594,9 @@ class Builder {
     for (auto& d : parsed.diagnostics) diags_.push_back(std::move(d));
     colang::v1::Document& doc = cfg_->v1;
     for (auto& [intent, examples] : parsed.document.user_messages)
-      set_user_message(doc, intent, std::move(examples));
+      set_user_message(doc, intent, std::move(examples), imported);
     for (auto& [intent, variants] : parsed.document.bot_messages)
-      set_bot_message(doc, intent, std::move(variants));
+      set_bot_message(doc, intent, std::move(variants), imported);
     for (auto& flow : parsed.document.flows) {
       bool seen = std::any_of(doc.flows.begin(), doc.flows.end(),
                               [&](const colang::v1::Flow& f) { return f.id == flow.id; });
@@ -611,20 +620,20 @@ class Builder {
   }
 
   static void set_user_message(colang::v1::Document& doc, const std::string& intent,
-                               std::vector<std::string> examples) {
+                               std::vector<std::string> examples, bool keep_existing = false) {
     for (auto& [k, v] : doc.user_messages)
       if (k == intent) {
-        v = std::move(examples);
+        if (!keep_existing) v = std::move(examples);
         return;
       }
     doc.user_messages.emplace_back(intent, std::move(examples));
   }
 
   static void set_bot_message(colang::v1::Document& doc, const std::string& intent,
-                              std::vector<colang::v1::BotMessage> variants) {
+                              std::vector<colang::v1::BotMessage> variants, bool keep_existing = false) {
     for (auto& [k, v] : doc.bot_messages)
       if (k == intent) {
-        v = std::move(variants);
+        if (!keep_existing) v = std::move(variants);
         return;
       }
     doc.bot_messages.emplace_back(intent, std::move(variants));
@@ -873,6 +882,7 @@ LoadResult load_rails_config(const fs::path& dir, const LoadOptions& options) {
   }
   std::set<std::string> visited;
   std::vector<fs::path> yaml_files;
+  for (const fs::path& base : options.base_configs) gather_yaml_files(base, options.colang, &visited, &yaml_files);
   gather_yaml_files(dir, options.colang, &visited, &yaml_files);
   Builder b(options, merge_yaml_files(yaml_files));
   b.set_dir(dir);

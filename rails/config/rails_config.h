@@ -130,6 +130,10 @@ struct LoadOptions {
   LoaderOptions colang = loader_options_from_env();
   // Applied after loading, before validation and freezing (apply_override).
   std::vector<std::pair<std::string, colang::Value>> overrides;
+  // Config folders combined under this one, in order (the server's
+  // `config_ids`): their YAML is merged first and their Colang loaded after
+  // the config's own, so the config's own settings and flows win.
+  std::vector<std::filesystem::path> base_configs;
 };
 
 struct LoadResult {

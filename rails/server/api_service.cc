@@ -191,6 +191,7 @@ class Service final : public ApiService {
       respond_error(response, err.status, err.message, err.param);
       return false;
     }
+    std::vector<std::string> config_ids = req.config_ids;
     std::string config_id;
     if (!req.config_ids.empty()) {
       config_id = req.config_ids.front();
@@ -206,7 +207,8 @@ class Service final : public ApiService {
     }
     int status = 0;
     std::string why;
-    auto config = registry_.get(config_id, &status, &why);
+    if (config_ids.empty()) config_ids.push_back(config_id);
+    auto config = registry_.get(config_ids, &status, &why);
     if (!config) {
       respond_error(response, status, why, status == 400 ? (req.openai ? "model" : "config_id") : "");
       return false;

@@ -114,9 +114,6 @@ bool parse_chat_request(std::string_view body, ChatRequest* r, RequestError* err
       }
       r->config_ids.push_back((*config_ids)[i].get<std::string>());
     }
-    if (r->config_ids.size() > 1) {
-      return fail(error, "config_ids", "config_ids with more than one id is not supported yet");
-    }
   }
   if (const json* model = field("model")) {
     if (!expect(*model, json::value_t::string, "a string", "model", error)) return false;

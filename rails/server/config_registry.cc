@@ -51,12 +51,14 @@ uint64_t files_stamp(const fs::path& dir) {
   return h;
 }
 
-std::shared_ptr<const LoadedConfig> load_config(const std::string& id, const fs::path& dir, std::string* error) {
+std::shared_ptr<const LoadedConfig> load_config(const std::string& id, const fs::path& dir, std::string* error,
+                                                const std::vector<fs::path>& base_dirs) {
   auto out = std::make_shared<LoadedConfig>();
   out->id = id;
   out->dir = dir;
   config::LoadOptions load_options;
   load_options.library_flows = dialog::library_v1_flow_names();
+  load_options.base_configs = base_dirs;
   config::LoadResult loaded = config::load_rails_config(dir, load_options);
   if (!loaded.ok()) {
     *error = render(loaded.diagnostics);
@@ -81,12 +83,19 @@ std::shared_ptr<const LoadedConfig> load_config(const std::string& id, const fs:
     return out;
   }
   out->v2 = true;
-  config::LoadedColang colang = config::load_config_dir(dir, config::loader_options_from_env());
-  if (!colang.ok()) {
-    *error = render(colang.diagnostics);
-    return nullptr;
+  std::vector<colang::File> files;
+  if (base_dirs.empty()) {
+    config::LoadedColang colang = config::load_config_dir(dir, config::loader_options_from_env());
+    if (!colang.ok()) {
+      *error = render(colang.diagnostics);
+      return nullptr;
+    }
+    files = std::move(colang.files);
+  } else {
+    // Combined configs: the files the config loader gathered from all of them.
+    files = loaded.config->v2_files;
   }
-  runtime::FlowLibrary::BuildResult built = runtime::FlowLibrary::build(colang.files);
+  runtime::FlowLibrary::BuildResult built = runtime::FlowLibrary::build(files);
   if (built.library == nullptr || colang::has_errors(built.diagnostics)) {
     *error = render(built.diagnostics);
     return nullptr;
@@ -163,17 +172,50 @@ ConfigRegistry::Entry& ConfigRegistry::entry(const std::string& id) {
 }
 
 std::shared_ptr<const LoadedConfig> ConfigRegistry::get(const std::string& id, int* status, std::string* error) {
-  if (!valid_id(id)) {
+  return get(std::vector<std::string>{id}, status, error);
+}
+
+std::shared_ptr<const LoadedConfig> ConfigRegistry::get(const std::vector<std::string>& ids, int* status,
+                                                        std::string* error) {
+  std::vector<fs::path> dirs;
+  std::string id;
+  for (const std::string& one : ids) {
+    if (!valid_id(one)) {
+      *status = 400;
+      *error = "invalid config id '" + one + "': it must be a folder name (no '/', '\\' or '..')";
+      return nullptr;
+    }
+    fs::path d = dir_of(one);
+    if (d.empty()) {
+      *status = 404;
+      *error = "config '" + one + "' not found";
+      return nullptr;
+    }
+    dirs.push_back(d);
+    id += (id.empty() ? "" : "+") + one;
+  }
+  if (dirs.empty()) {
     *status = 400;
-    *error = "invalid config id '" + id + "': it must be a folder name (no '/', '\\' or '..')";
+    *error = "no config id";
     return nullptr;
   }
-  fs::path dir = dir_of(id);
-  if (dir.empty()) {
-    *status = 404;
-    *error = "config '" + id + "' not found";
-    return nullptr;
+  if (ids.size() > 1) {
+    // Each config must load on its own, and they must speak the same Colang.
+    std::string version;
+    for (const std::string& one : ids) {
+      auto single = get(std::vector<std::string>{one}, status, error);
+      if (!single) return nullptr;
+      if (!version.empty() && single->config->colang_version != version) {
+        *status = 400;
+        *error = "config_ids: '" + one + "' is Colang " + single->config->colang_version + ", '" + ids.front() +
+                 "' is Colang " + version + "; configs of different Colang versions cannot be combined";
+        return nullptr;
+      }
+      version = single->config->colang_version;
+    }
   }
+  fs::path dir = dirs.back();
+  std::vector<fs::path> base(dirs.begin(), dirs.end() - 1);
   Entry& e = entry(id);
   auto now = std::chrono::steady_clock::now();
   {
@@ -200,9 +242,10 @@ std::shared_ptr<const LoadedConfig> ConfigRegistry::get(const std::string& id, i
     e.checked = std::chrono::steady_clock::now();
   }
   uint64_t stamp = files_stamp(dir);
+  for (const fs::path& b : base) stamp = stamp * 0x100000001b3ULL ^ files_stamp(b);
   if (current && stamp == old_stamp) return current;
   std::string why;
-  auto loaded = load_config(id, dir, &why);
+  auto loaded = load_config(id, dir, &why, base);
   std::lock_guard<std::mutex> guard(e.mu);
   if (!loaded) {
     if (e.current) {

@@ -55,8 +55,11 @@ struct LoadedConfig {
 };
 
 // Builds a config from its folder; null with `error` when it does not load.
+// `base_dirs` are configs combined under it (config_ids: the earlier ids),
+// whose settings and flows the config's own override.
 std::shared_ptr<const LoadedConfig> load_config(const std::string& id, const std::filesystem::path& dir,
-                                                std::string* error);
+                                                std::string* error,
+                                                const std::vector<std::filesystem::path>& base_dirs = {});
 
 class ConfigRegistry {
  public:
@@ -72,6 +75,9 @@ class ConfigRegistry {
   // The config `id`. On failure null, with `status` 400 (the id is not a
   // plain name), 404 (no such config) or 500 (it does not load) and `error`.
   std::shared_ptr<const LoadedConfig> get(const std::string& id, int* status, std::string* error);
+  // Several configs combined in order (`config_ids`), later ones winning;
+  // cached under the whole list.
+  std::shared_ptr<const LoadedConfig> get(const std::vector<std::string>& ids, int* status, std::string* error);
 
   // An id that may name a folder: not empty, no '/', '\\' or "..".
   static bool valid_id(const std::string& id);

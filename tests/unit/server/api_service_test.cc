@@ -447,7 +447,9 @@ TEST_CASE("errors") {
   CHECK(r.response.status == 404);
   r = post(*f.service, {{"config_ids", {"colang1", "hello2"}}, {"messages", {user("hi")}}});
   CHECK(r.response.status == 400);
-  CHECK(r.body["error"]["message"].get<std::string>().find("not supported yet") != std::string::npos);
+  CHECK(r.body["error"]["message"].get<std::string>().find("cannot be combined") != std::string::npos);
+  r = post(*f.service, {{"config_ids", {"colang1", "nope"}}, {"messages", {user("hi")}}});
+  CHECK(r.response.status == 404);
 
   for (const char* bad : {"short", ""}) {
     r = post(*f.service, {{"config_id", "colang1"}, {"thread_id", bad}, {"messages", {user("hi")}}});
@@ -477,6 +479,36 @@ TEST_CASE("errors") {
   CHECK(r.response.status == 400);
   r = call(*f.service, "POST", "/v1/chat/completions", std::string("\xff\xfe{", 3));
   CHECK(r.response.status == 400);
+}
+
+TEST_CASE("config_ids combine configs in order; the later ones win") {
+  Fixture f;
+  // `polite` redefines the greeting and adds a flow; `colang1` brings the rest.
+  fs::path polite = f.dir.path / "configs" / "polite";
+  write(polite / "config.yml", "colang_version: \"1.0\"\n");
+  write(polite / "main.co", R"(define bot express greeting
+  "Good day to you."
+
+define user ask hours
+  "when are you open"
+
+define bot inform hours
+  "We are open from nine to five."
+
+define flow hours
+  user ask hours
+  bot inform hours
+)");
+  auto r = post(*f.service, {{"config_ids", {"colang1", "polite"}}, {"messages", {user("hello")}}});
+  REQUIRE(r.response.status == 200);
+  CHECK(r.body["messages"][0]["content"] == "Good day to you.");
+  // The other order: colang1's own message wins.
+  r = post(*f.service, {{"config_ids", {"polite", "colang1"}}, {"messages", {user("hello")}}});
+  REQUIRE(r.response.status == 200);
+  CHECK(r.body["messages"][0]["content"] == "Hello there!");
+  // Alone, each config answers with its own message.
+  r = post(*f.service, {{"config_id", "colang1"}, {"messages", {user("hello")}}});
+  CHECK(r.body["messages"][0]["content"] == "Hello there!");
 }
 
 TEST_CASE("auto-reload swaps a changed config; a broken change keeps the old one") {
