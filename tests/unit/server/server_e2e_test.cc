@@ -19,6 +19,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -174,13 +176,14 @@ class LiveServer {
   LiveServer(const LiveServer&) = delete;
   LiveServer& operator=(const LiveServer&) = delete;
 
-  void stop() {
+  // `settle`: wait for the server to see closed client connections first.
+  void stop(bool settle = true) {
     if (!server_) return;
     // Let the server see the clients' closed connections first: stop()
     // deadlocks when it holds the last reference to a connection that is
     // closing (see the skipped test "stop() with a keep-alive connection
     // open" at the end of this file).
-    std::this_thread::sleep_for(100ms);
+    if (settle) std::this_thread::sleep_for(100ms);
     server_->stop();
     if (thread_.joinable()) thread_.join();
     server_.reset();   // the HTTP core first (it holds the service)
@@ -844,4 +847,39 @@ TEST_CASE("a 404 for an unknown config is counted under its route in /metrics" *
   CHECK_MESSAGE(has(r.body, "railguard_http_requests_total{route=\"/v1/chat/completions\",status=\"404\"} 1\n"),
                 r.body);
   CHECK(!has(r.body, "route=\"unmatched\""));
+}
+
+TEST_CASE("stop() with a keep-alive connection open" * doctest::skip()) {
+  // Hangs today (intermittently, more often under load), hence skipped (run
+  // with --no-skip; a watchdog ends the process after 5 s). HttpServer::run()
+  // (rails/server/http_server.cc, after the stop request) walks
+  // state.connections under connections_mutex, takes `auto connection =
+  // weak.lock()` and calls close_if_idle(), which posts the close to the
+  // connection's strand. When an I/O thread runs that close (or the
+  // connection ends on its own) and drops its references before the loop's
+  // `connection` goes out of scope, the loop holds the last reference:
+  // ~Connection() runs on the run() thread, still under connections_mutex,
+  // and locks it again (rails/server/internal/connection.cc) — a
+  // self-deadlock on a std::mutex, stop() never returns. Fix: copy the
+  // live shared_ptrs out under the lock and call close_if_idle() (and drop
+  // them) after unlocking.
+  Env env;
+  for (int round = 0; round < 100; ++round) {
+    CAPTURE(round);
+    LiveServer s(env.configs, env.data);
+    CURL* curl = curl_easy_init();
+    REQUIRE(perform(curl, s.url("/health")).status == 200);  // stays open (keep-alive)
+    std::atomic<bool> stopped{false};
+    std::thread watchdog([&] {
+      for (int i = 0; i < 50 && !stopped; ++i) std::this_thread::sleep_for(100ms);
+      if (!stopped) {
+        std::fprintf(stderr, "server_e2e_test: HttpServer::stop() deadlocked (round %d)\n", round);
+        std::_Exit(1);
+      }
+    });
+    s.stop(/*settle=*/false);
+    stopped = true;
+    watchdog.join();
+    curl_easy_cleanup(curl);
+  }
 }
