@@ -138,10 +138,17 @@ bool HttpServer::run(std::string* error) {
     listener_->acceptor.close(ignored);
   });
   {
-    std::lock_guard connections_lock(state.connections_mutex);
-    for (auto& [raw, weak] : state.connections) {
-      if (auto connection = weak.lock()) connection->close_if_idle();
+    // Take the live connections out under the lock, close them after it: the
+    // last reference to a connection may be ours, and its destructor takes
+    // connections_mutex to unregister itself.
+    std::vector<std::shared_ptr<internal::Connection>> live;
+    {
+      std::lock_guard connections_lock(state.connections_mutex);
+      for (auto& [raw, weak] : state.connections) {
+        if (auto connection = weak.lock()) live.push_back(std::move(connection));
+      }
     }
+    for (auto& connection : live) connection->close_if_idle();
   }
   // Let the requests in flight finish.
   lock.lock();

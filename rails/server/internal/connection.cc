@@ -409,7 +409,12 @@ void Connection::finish_request(int status, size_t bytes) {
   double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   if (state_->metrics) {
     std::string_view route = route_;
-    if (status == 404 && service_request_) route = "unmatched";
+    // A 404 from the service for a path it does not serve would put every
+    // probed URL in a label; a 404 on a real route (unknown config) counts there.
+    if (status == 404 && service_request_ && route != "/v1/chat/completions" &&
+        route != "/v1/models" && route != "/v1/rails/configs") {
+      route = "unmatched";
+    }
     if (route.size() > 64) route = "other";
     state_->metrics->request(route, status, seconds);
   }

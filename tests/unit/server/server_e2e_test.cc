@@ -179,11 +179,7 @@ class LiveServer {
   // `settle`: wait for the server to see closed client connections first.
   void stop(bool settle = true) {
     if (!server_) return;
-    // Let the server see the clients' closed connections first: stop()
-    // deadlocks when it holds the last reference to a connection that is
-    // closing (see the skipped test "stop() with a keep-alive connection
-    // open" at the end of this file).
-    if (settle) std::this_thread::sleep_for(100ms);
+    (void)settle;  // kept for the regression test's call; no settling needed
     server_->stop();
     if (thread_.joinable()) thread_.join();
     server_.reset();   // the HTTP core first (it holds the service)
@@ -832,13 +828,9 @@ TEST_CASE("100 concurrent conversations over HTTP: no cross-talk") {
   CHECK(wrong == 0);
 }
 
-TEST_CASE("a 404 for an unknown config is counted under its route in /metrics" * doctest::skip()) {
-  // Fails today, hence skipped (run with --no-skip): the HTTP core counts
-  // every 404 the service answers as route="unmatched"
-  // (rails/server/internal/connection.cc, Connection::finish_request:
-  // `if (status == 404 && service_request_) route = "unmatched";`), so a
-  // POST /v1/chat/completions naming an unknown config_id or model is counted
-  // as an unknown path, and the chat route's error rate misses it.
+TEST_CASE("a 404 for an unknown config is counted under its route in /metrics") {
+  // Regression: every 404 the service answered used to be counted as
+  // route="unmatched", so the chat route's error rate missed unknown configs.
   Env env;
   LiveServer s(env.configs, env.data);
   REQUIRE(chat(s, {{"config_id", "nope"}, {"messages", {user("hey")}}}).status == 404);
@@ -849,20 +841,11 @@ TEST_CASE("a 404 for an unknown config is counted under its route in /metrics" *
   CHECK(!has(r.body, "route=\"unmatched\""));
 }
 
-TEST_CASE("stop() with a keep-alive connection open" * doctest::skip()) {
-  // Hangs today (intermittently, more often under load), hence skipped (run
-  // with --no-skip; a watchdog ends the process after 5 s). HttpServer::run()
-  // (rails/server/http_server.cc, after the stop request) walks
-  // state.connections under connections_mutex, takes `auto connection =
-  // weak.lock()` and calls close_if_idle(), which posts the close to the
-  // connection's strand. When an I/O thread runs that close (or the
-  // connection ends on its own) and drops its references before the loop's
-  // `connection` goes out of scope, the loop holds the last reference:
-  // ~Connection() runs on the run() thread, still under connections_mutex,
-  // and locks it again (rails/server/internal/connection.cc) — a
-  // self-deadlock on a std::mutex, stop() never returns. Fix: copy the
-  // live shared_ptrs out under the lock and call close_if_idle() (and drop
-  // them) after unlocking.
+TEST_CASE("stop() with a keep-alive connection open") {
+  // Regression (a watchdog ends the process after 5 s if it comes back):
+  // HttpServer::run() used to close connections while holding
+  // connections_mutex; when it held the last reference, ~Connection() took
+  // the same mutex again and stop() never returned.
   Env env;
   for (int round = 0; round < 100; ++round) {
     CAPTURE(round);
