@@ -121,6 +121,9 @@ struct TurnOutcome {
   json message;  // {"role": "assistant"|"exception", "content": ...}
   Usage usage;
   std::optional<json> llm_output, output_data, log, state;
+  // Colang 1.0 on a thread: every event of the conversation after the turn,
+  // saved as the thread's dialog state.
+  std::optional<json> thread_state;
 };
 
 class Service final : public ApiService {
@@ -218,6 +221,7 @@ class Service final : public ApiService {
     // are committed before the response leaves.
     std::unique_lock<std::mutex> thread_lock;
     std::vector<json> messages;
+    nlohmann::ordered_json thread_state;
     if (req.thread_id) {
       if (!threads_) {
         respond_error(response, 500, "threads are not available: the thread database did not open");
@@ -225,7 +229,7 @@ class Service final : public ApiService {
       }
       thread_lock = threads_->lock(*req.thread_id);
       std::string db_error;
-      if (!threads_->load(*req.thread_id, &messages, &db_error)) {
+      if (!threads_->load(*req.thread_id, &messages, &db_error, &thread_state)) {
         respond_error(response, 500, "thread " + *req.thread_id + ": " + db_error);
         return false;
       }
@@ -233,7 +237,20 @@ class Service final : public ApiService {
     size_t stored = messages.size();
     messages.insert(messages.end(), req.messages.begin(), req.messages.end());
 
-    TurnOutcome turn = config->v2 ? run_v2(*config, req, messages) : run_v1(*config, req, messages);
+    TurnOutcome turn;
+    if (config->v2) {
+      turn = run_v2(*config, req, messages);
+    } else if (req.thread_id && thread_state.is_object() && !req.state) {
+      // A Colang 1.0 thread continues from its saved events (flow positions,
+      // variables), which also hold the earlier messages.
+      ChatRequest continued = req;
+      continued.state = json(thread_state);
+      std::vector<json> fresh(messages.begin() + static_cast<std::ptrdiff_t>(stored), messages.end());
+      turn = run_v1(*config, continued, fresh);
+      turn.state.reset();  // the client did not ask for the state
+    } else {
+      turn = run_v1(*config, req, messages);
+    }
     if (turn.status != 200) {
       respond_error(response, turn.status, turn.error, turn.status == 400 ? "options" : "");
       return false;
@@ -242,7 +259,9 @@ class Service final : public ApiService {
       std::vector<json> to_store(messages.begin() + static_cast<std::ptrdiff_t>(stored), messages.end());
       to_store.push_back(turn.message);
       std::string db_error;
-      if (!threads_->append(*req.thread_id, to_store, &db_error)) {
+      nlohmann::ordered_json saved;
+      if (turn.thread_state) saved = nlohmann::ordered_json(*turn.thread_state);
+      if (!threads_->append(*req.thread_id, to_store, &db_error, turn.thread_state ? &saved : nullptr)) {
         respond_error(response, 500, "thread " + *req.thread_id + ": the reply was not stored: " + db_error);
         return false;
       }
@@ -348,6 +367,11 @@ class Service final : public ApiService {
       std::cerr << "railguard server: config '" << config.id << "': the turn failed closed: " << r.error << "\n";
     }
     out.message = json{{"role", r.message.role}, {"content", colang::to_json(r.message.content)}};
+    if (req.thread_id) {
+      json events = json::array();
+      for (const colang::Value& e : r.events) events.push_back(json(colang::to_json(e)));
+      out.thread_state = json{{"events", std::move(events)}};
+    }
     for (const auto& c : r.llm_calls) {
       out.usage.prompt_tokens += c.prompt_tokens;
       out.usage.completion_tokens += c.completion_tokens;

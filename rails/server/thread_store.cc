@@ -54,6 +54,11 @@ std::unique_ptr<ThreadStore> ThreadStore::open(const std::string& path, std::str
             "CREATE TABLE IF NOT EXISTS thread_messages ("
             " thread_id TEXT NOT NULL, seq INTEGER NOT NULL, message TEXT NOT NULL,"
             " PRIMARY KEY (thread_id, seq))",
+            error) ||
+      // A Colang 1.0 thread's dialog state (its events), so that flow
+      // positions and variables survive a restart, not only the messages.
+      !exec(store->db_,
+            "CREATE TABLE IF NOT EXISTS thread_state (thread_id TEXT PRIMARY KEY, state TEXT NOT NULL)",
             error)) {
     if (error) *error = path + ": " + *error;
     return nullptr;
@@ -77,8 +82,34 @@ std::unique_lock<std::mutex> ThreadStore::lock(const std::string& thread_id) {
 }
 
 bool ThreadStore::load(const std::string& thread_id, std::vector<nlohmann::ordered_json>* messages,
-                       std::string* error) {
+                       std::string* error, nlohmann::ordered_json* state) {
   std::lock_guard<std::mutex> guard(db_mu_);
+  if (state) {
+    *state = nullptr;
+    Statement st;
+    if (sqlite3_prepare_v2(db_, "SELECT state FROM thread_state WHERE thread_id = ?", -1, &st.stmt, nullptr) !=
+        SQLITE_OK) {
+      if (error) *error = std::string("sqlite: ") + sqlite3_errmsg(db_);
+      return false;
+    }
+    sqlite3_bind_text(st.stmt, 1, thread_id.data(), static_cast<int>(thread_id.size()), SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st.stmt);
+    if (rc == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(st.stmt, 0);
+      int n = sqlite3_column_bytes(st.stmt, 0);
+      auto parsed = nlohmann::ordered_json::parse(
+          std::string(reinterpret_cast<const char*>(text ? text : reinterpret_cast<const unsigned char*>("")), n),
+          nullptr, false);
+      if (parsed.is_discarded()) {
+        if (error) *error = "thread " + thread_id + ": the saved state is not JSON";
+        return false;
+      }
+      *state = std::move(parsed);
+    } else if (rc != SQLITE_DONE) {
+      if (error) *error = std::string("sqlite: ") + sqlite3_errmsg(db_);
+      return false;
+    }
+  }
   Statement s;
   if (sqlite3_prepare_v2(db_, "SELECT message FROM thread_messages WHERE thread_id = ? ORDER BY seq", -1,
                          &s.stmt, nullptr) != SQLITE_OK) {
@@ -107,8 +138,8 @@ bool ThreadStore::load(const std::string& thread_id, std::vector<nlohmann::order
 }
 
 bool ThreadStore::append(const std::string& thread_id, const std::vector<nlohmann::ordered_json>& messages,
-                         std::string* error) {
-  if (messages.empty()) return true;
+                         std::string* error, const nlohmann::ordered_json* state) {
+  if (messages.empty() && !state) return true;
   std::lock_guard<std::mutex> guard(db_mu_);
   if (!exec(db_, "BEGIN IMMEDIATE", error)) return false;
   auto fail = [&](const std::string& why) {
@@ -139,6 +170,17 @@ bool ThreadStore::append(const std::string& thread_id, const std::vector<nlohman
     sqlite3_bind_int64(s.stmt, 2, next++);
     sqlite3_bind_text(s.stmt, 3, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
     if (sqlite3_step(s.stmt) != SQLITE_DONE) return fail(std::string("sqlite: ") + sqlite3_errmsg(db_));
+  }
+  if (state) {
+    Statement st;
+    if (sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO thread_state (thread_id, state) VALUES (?, ?)", -1,
+                           &st.stmt, nullptr) != SQLITE_OK) {
+      return fail(std::string("sqlite: ") + sqlite3_errmsg(db_));
+    }
+    std::string text = state->dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    sqlite3_bind_text(st.stmt, 1, thread_id.data(), static_cast<int>(thread_id.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(st.stmt, 2, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    if (sqlite3_step(st.stmt) != SQLITE_DONE) return fail(std::string("sqlite: ") + sqlite3_errmsg(db_));
   }
   if (!exec(db_, "COMMIT", error)) return fail(error ? *error : "sqlite: commit failed");
   return true;

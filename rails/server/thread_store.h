@@ -42,11 +42,14 @@ class ThreadStore {
 
   // The thread's messages in order (each a {"role", "content", ...} object);
   // empty for a thread never seen. False on a database error.
+  // `state`, when given, receives the thread's saved dialog state (null when
+  // none was saved).
   bool load(const std::string& thread_id, std::vector<nlohmann::ordered_json>* messages,
-            std::string* error);
-  // Appends messages in one transaction, committed before it returns.
+            std::string* error, nlohmann::ordered_json* state = nullptr);
+  // Appends messages (and replaces the saved dialog state, when `state` is
+  // given) in one transaction, committed before it returns.
   bool append(const std::string& thread_id, const std::vector<nlohmann::ordered_json>& messages,
-              std::string* error);
+              std::string* error, const nlohmann::ordered_json* state = nullptr);
   // WAL checkpoint (shutdown).
   void flush();
 

@@ -629,19 +629,9 @@ TEST_CASE("a thread_id conversation continues across a server restart") {
   CHECK(messages[3] == json::parse(R"({"role":"assistant","content":"Hello there!"})"));
 }
 
-TEST_CASE("a thread's Colang 1.0 dialog state ($name) continues across a server restart" *
-          doctest::skip()) {
-  // Fails today, hence skipped (run with --no-skip). Within one process the
-  // second turn answers "You told me before: Marlowe" (see the 100
-  // conversations below), but after a restart it answers "Nice to meet you,
-  // what is my name?!": threads.db keeps only the messages, and the 1.0
-  // dialog state of a thread lives in DialogRailsV1's in-memory per-prefix
-  // cache (rails/dialog/rails_v1.h, history_cache_entries); a history without
-  // a cache hit is fed as bare utterances, so its intents, flow positions
-  // and $variables are lost (also after an auto-reload or an LRU eviction).
-  // The reference server behaves the same way (its events cache is
-  // in-process too); a fix would store the thread's 1.0 events (the `state`)
-  // next to its messages.
+TEST_CASE("a thread's Colang 1.0 dialog state ($name) continues across a server restart") {
+  // A 1.0 thread saves its events with its messages (threads.db,
+  // thread_state), so flow positions and $variables survive a restart.
   Env env;
   const std::string thread = "restart-thread-0003";
   {
