@@ -410,16 +410,7 @@ int chat_command(int argc, char** argv) {
 
   // The LLM actions' prompts: the built-in ones plus the config's, with its
   // general instructions and sample conversation.
-  rails::prompts::PromptsConfig prompts_config;
-  for (const auto& ins : config.config->instructions) {
-    if (ins.type == "general") {
-      prompts_config.general_instructions = ins.content;
-      break;
-    }
-  }
-  prompts_config.sample_conversation = config.config->sample_conversation;
-  prompts_config.prompting_mode = config.config->prompting_mode;
-  prompts_config.prompts = config.config->prompts;
+  rails::prompts::PromptsConfig prompts_config = rails::dialog::prompts_config_for(*config.config);
   auto renderer = rails::prompts::TaskPromptRenderer::create(prompts_config);
   if (!renderer.ok()) {
     std::cerr << "railguard chat: " << renderer.error().to_string() << "\n";

@@ -31,4 +31,18 @@ llm::Result<std::shared_ptr<llm::ModelRouter>> make_model_router(const config::R
   return router.value();
 }
 
+prompts::PromptsConfig prompts_config_for(const config::RailsConfig& config) {
+  prompts::PromptsConfig pc;
+  for (const auto& ins : config.instructions) {
+    if (ins.type == "general") {
+      pc.general_instructions = ins.content;
+      break;
+    }
+  }
+  pc.sample_conversation = config.sample_conversation;
+  pc.prompting_mode = config.prompting_mode;
+  pc.prompts = config.prompts;
+  return pc;
+}
+
 }  // namespace rg::rails::dialog

@@ -7,6 +7,7 @@
 
 #include "llm/model_router.h"
 #include "rails/config/rails_config.h"
+#include "rails/prompts/task_prompt_renderer.h"
 
 namespace rg::rails::dialog {
 
@@ -14,5 +15,9 @@ namespace rg::rails::dialog {
 // (type main): openai: ..."). A config without models gives a router that
 // answers every call with "no LLM configured for task X".
 llm::Result<std::shared_ptr<llm::ModelRouter>> make_model_router(const config::RailsConfig& config);
+
+// What the task prompts need from a config: its first `general`
+// instruction, sample conversation, prompting mode and `prompts:` list.
+prompts::PromptsConfig prompts_config_for(const config::RailsConfig& config);
 
 }  // namespace rg::rails::dialog

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "colang/v1/parse_v1.h"
+#include "rails/dialog/llm_setup.h"
 #include "rails/dialog/rails_v1_shared.h"
 #include "rails/dialog/v1_actions.h"
 #include "rails/prompts/history_filters.h"
@@ -246,17 +247,8 @@ std::shared_ptr<const DialogRailsV1> DialogRailsV1::create(
   }
 
   // Prompts.
-  prompts::PromptsConfig pc;
-  for (const auto& ins : config->instructions) {
-    if (ins.type == "general") {
-      pc.general_instructions = ins.content;
-      break;
-    }
-  }
+  prompts::PromptsConfig pc = prompts_config_for(*config);
   shared->general_instructions = pc.general_instructions;
-  pc.sample_conversation = config->sample_conversation;
-  pc.prompting_mode = config->prompting_mode;
-  pc.prompts = config->prompts;
   auto renderer = prompts::TaskPromptRenderer::create(pc);
   if (!renderer.ok()) {
     *error = renderer.error().to_string();

@@ -105,16 +105,7 @@ std::shared_ptr<const LoadedConfig> load_config(const std::string& id, const fs:
     return nullptr;
   }
   out->library = built.library;
-  prompts::PromptsConfig prompts_config;
-  for (const auto& ins : loaded.config->instructions) {
-    if (ins.type == "general") {
-      prompts_config.general_instructions = ins.content;
-      break;
-    }
-  }
-  prompts_config.sample_conversation = loaded.config->sample_conversation;
-  prompts_config.prompting_mode = loaded.config->prompting_mode;
-  prompts_config.prompts = loaded.config->prompts;
+  prompts::PromptsConfig prompts_config = dialog::prompts_config_for(*loaded.config);
   auto renderer = prompts::TaskPromptRenderer::create(prompts_config);
   if (!renderer.ok()) {
     *error = renderer.error().to_string();
