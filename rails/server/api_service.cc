@@ -121,8 +121,8 @@ struct TurnOutcome {
   json message;  // {"role": "assistant"|"exception", "content": ...}
   Usage usage;
   std::optional<json> llm_output, output_data, log, state;
-  // Colang 1.0 on a thread: every event of the conversation after the turn,
-  // saved as the thread's dialog state.
+  // On a thread: the dialog state after the turn, saved with the messages
+  // (1.0: {"events": [...]}; 2.x: {"state": ..., "version": "2.x"}).
   std::optional<json> thread_state;
 };
 
@@ -238,18 +238,19 @@ class Service final : public ApiService {
     messages.insert(messages.end(), req.messages.begin(), req.messages.end());
 
     TurnOutcome turn;
-    if (config->v2) {
-      turn = run_v2(*config, req, messages);
-    } else if (req.thread_id && thread_state.is_object() && !req.state) {
-      // A Colang 1.0 thread continues from its saved events (flow positions,
-      // variables), which also hold the earlier messages.
+    bool saved_state_fits = thread_state.is_object() &&
+                            (config->v2 ? thread_state.contains("version") : thread_state.contains("events"));
+    if (req.thread_id && saved_state_fits && !req.state) {
+      // A thread continues from its saved dialog state (1.0: the events;
+      // 2.x: the runtime state), which also holds the earlier messages: no
+      // replay of earlier turns and their LLM calls.
       ChatRequest continued = req;
       continued.state = json(thread_state);
       std::vector<json> fresh(messages.begin() + static_cast<std::ptrdiff_t>(stored), messages.end());
-      turn = run_v1(*config, continued, fresh);
+      turn = config->v2 ? run_v2(*config, continued, fresh) : run_v1(*config, continued, fresh);
       turn.state.reset();  // the client did not ask for the state
     } else {
-      turn = run_v1(*config, req, messages);
+      turn = config->v2 ? run_v2(*config, req, messages) : run_v1(*config, req, messages);
     }
     if (turn.status != 200) {
       respond_error(response, turn.status, turn.error, turn.status == 400 ? "options" : "");
@@ -524,7 +525,11 @@ class Service final : public ApiService {
       }
       out.log = json{{"llm_calls", calls}};
     }
-    if (req.state) out.state = json{{"state", runtime::state_to_json(session.state())}, {"version", "2.x"}};
+    if (req.state || req.thread_id) {
+      json state = json{{"state", runtime::state_to_json(session.state())}, {"version", "2.x"}};
+      if (req.thread_id) out.thread_state = state;
+      if (req.state) out.state = std::move(state);
+    }
     return out;
   }
 
