@@ -219,7 +219,7 @@ class Service final : public ApiService {
 
     // Threads: the stored messages come first; the new ones and the reply
     // are committed before the response leaves.
-    std::unique_lock<std::mutex> thread_lock;
+    ThreadStore::Lock thread_lock;
     std::vector<json> messages;
     nlohmann::ordered_json thread_state;
     if (req.thread_id) {
@@ -267,7 +267,7 @@ class Service final : public ApiService {
         return false;
       }
     }
-    thread_lock = {};
+    thread_lock.release();
 
     std::string text = turn.message["content"].is_string() ? turn.message["content"].get<std::string>() : "";
     if (req.openai) {

@@ -70,15 +70,25 @@ ThreadStore::~ThreadStore() {
   if (db_) sqlite3_close_v2(db_);
 }
 
-std::unique_lock<std::mutex> ThreadStore::lock(const std::string& thread_id) {
-  std::mutex* mu;
+ThreadStore::Lock ThreadStore::lock(const std::string& thread_id) {
+  constexpr size_t kPruneAbove = 4096;
+  std::shared_ptr<std::mutex> mu;
   {
     std::lock_guard<std::mutex> guard(locks_mu_);
+    if (locks_.size() > kPruneAbove) {
+      // Only the map refers to these: no request holds or waits on them.
+      for (auto it = locks_.begin(); it != locks_.end();) {
+        it = it->second.use_count() == 1 ? locks_.erase(it) : std::next(it);
+      }
+    }
     auto& slot = locks_[thread_id];
-    if (!slot) slot = std::make_unique<std::mutex>();
-    mu = slot.get();
+    if (!slot) slot = std::make_shared<std::mutex>();
+    mu = slot;
   }
-  return std::unique_lock<std::mutex>(*mu);
+  Lock lock;
+  lock.held = std::unique_lock<std::mutex>(*mu);
+  lock.mutex = std::move(mu);
+  return lock;
 }
 
 bool ThreadStore::load(const std::string& thread_id, std::vector<nlohmann::ordered_json>* messages,

@@ -37,8 +37,20 @@ class ThreadStore {
   ThreadStore(const ThreadStore&) = delete;
   ThreadStore& operator=(const ThreadStore&) = delete;
 
-  // Held for the whole request on `thread_id`.
-  std::unique_lock<std::mutex> lock(const std::string& thread_id);
+  // Held for the whole request on `thread_id` (requests on one thread are
+  // serialised). Default-constructed: holds nothing.
+  struct Lock {
+    // Declared first so that it is destroyed last: the mutex outlives the lock.
+    std::shared_ptr<std::mutex> mutex;
+    std::unique_lock<std::mutex> held;
+    // Unlocks, then lets go of the mutex (in that order).
+    void release() {
+      if (held.owns_lock()) held.unlock();
+      held = {};
+      mutex.reset();
+    }
+  };
+  Lock lock(const std::string& thread_id);
 
   // The thread's messages in order (each a {"role", "content", ...} object);
   // empty for a thread never seen. False on a database error.
@@ -58,8 +70,9 @@ class ThreadStore {
   sqlite3* db_ = nullptr;
   std::mutex db_mu_;  // one statement at a time on the connection
   std::mutex locks_mu_;
-  // Per-thread mutexes; never removed (a few bytes per thread id seen).
-  std::unordered_map<std::string, std::unique_ptr<std::mutex>> locks_;
+  // Per-thread mutexes. Entries nobody holds are dropped when the map grows
+  // past a limit, so a server that sees millions of threads stays small.
+  std::unordered_map<std::string, std::shared_ptr<std::mutex>> locks_;
 };
 
 }  // namespace rg::rails::server
