@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "colang/value.h"
+#include "rails/prompts/template/expected.h"
 
 namespace rg::rails::prompts {
 
@@ -59,29 +60,7 @@ struct PromptError {
 std::string_view prompt_error_code_name(PromptError::Code code);
 
 template <typename T>
-class PromptResult {
- public:
-  PromptResult(T value) : v_(std::move(value)) {}
-  PromptResult(PromptError error) : v_(std::move(error)) {}
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  const T& value() const {
-    assert(ok());
-    return std::get<0>(v_);
-  }
-  T& value() {
-    assert(ok());
-    return std::get<0>(v_);
-  }
-  const PromptError& error() const {
-    assert(!ok());
-    return std::get<1>(v_);
-  }
-
- private:
-  std::variant<T, PromptError> v_;
-};
+using PromptResult = Expected<T, PromptError>;
 
 // One entry of `messages:`.
 struct MessageTemplate {

@@ -59,6 +59,7 @@
 #include <vector>
 
 #include "colang/value.h"
+#include "rails/prompts/template/expected.h"
 
 namespace rg::rails::prompts {
 
@@ -93,29 +94,7 @@ struct TemplateError {
 std::string_view template_error_code_name(TemplateError::Code code);
 
 template <typename T>
-class TemplateResult {
- public:
-  TemplateResult(T value) : v_(std::move(value)) {}
-  TemplateResult(TemplateError error) : v_(std::move(error)) {}
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  const T& value() const {
-    assert(ok());
-    return std::get<0>(v_);
-  }
-  T& value() {
-    assert(ok());
-    return std::get<0>(v_);
-  }
-  const TemplateError& error() const {
-    assert(!ok());
-    return std::get<1>(v_);
-  }
-
- private:
-  std::variant<T, TemplateError> v_;
-};
+using TemplateResult = Expected<T, TemplateError>;
 
 struct TemplateOptions {
   // Jinja's keep_trailing_newline: when false, one newline at the very end of
