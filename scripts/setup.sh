@@ -29,6 +29,8 @@ packages=(
   antlr4 libantlr4-runtime-dev
   libre2-dev nlohmann-json3-dev libyaml-cpp-dev doctest-dev libedit-dev libcurl4-openssl-dev
   libboost-dev libsqlite3-dev
+  libfaiss-dev libopenblas-dev
+  nodejs npm
   wrk chromium chromium-driver
   clang libclang-rt-14-dev
 )
