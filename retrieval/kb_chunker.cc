@@ -139,6 +139,17 @@ KnowledgeBase::KnowledgeBase(std::shared_ptr<const Embedder> embedder,
     : chunks_(chunk_all(documents, max_chunk_size)),
       index_(std::move(embedder), index_items(chunks_)) {}
 
+std::optional<KnowledgeBase> KnowledgeBase::build(std::shared_ptr<const Embedder> embedder,
+                                                  const std::vector<KbDocument>& documents,
+                                                  const SearchIndexOptions& options, std::string* error,
+                                                  std::size_t max_chunk_size, SearchIndexBuildInfo* info) {
+  std::vector<KbChunk> chunks = chunk_all(documents, max_chunk_size);
+  std::optional<SearchIndex> index =
+      SearchIndex::build(std::move(embedder), index_items(chunks), options, error, info);
+  if (!index) return std::nullopt;
+  return KnowledgeBase(std::move(chunks), std::move(*index));
+}
+
 std::vector<SearchHit> KnowledgeBase::search_hits(std::string_view query, std::size_t k,
                                                   std::optional<float> threshold) const {
   return index_.search(query, k, threshold);

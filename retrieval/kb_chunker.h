@@ -4,6 +4,11 @@
 //
 //   auto kb = rg::retrieval::KnowledgeBase(embedder, {{"kb/faq.md", text}});
 //   for (const KbChunk& c : kb.search("how do I reset my password")) ...
+//
+// With the index saved and reloaded across restarts (search_index.h):
+//   SearchIndexOptions options;
+//   options.cache_dir = kDefaultIndexCacheDir;
+//   std::optional<KnowledgeBase> kb = KnowledgeBase::build(embedder, documents, options, &error);
 #pragma once
 
 #include <cstddef>
@@ -53,6 +58,17 @@ class KnowledgeBase {
   KnowledgeBase(std::shared_ptr<const Embedder> embedder, const std::vector<KbDocument>& documents,
                 std::size_t max_chunk_size = kDefaultMaxChunkSize);
 
+  // The same through SearchIndex::build: the chunk index is loaded from
+  // options.cache_dir when saved there for the same embedder and chunk texts,
+  // else embedded and saved. nullopt + *error only for a bad
+  // options.index_spec.
+  static std::optional<KnowledgeBase> build(std::shared_ptr<const Embedder> embedder,
+                                            const std::vector<KbDocument>& documents,
+                                            const SearchIndexOptions& options,
+                                            std::string* error = nullptr,
+                                            std::size_t max_chunk_size = kDefaultMaxChunkSize,
+                                            SearchIndexBuildInfo* info = nullptr);
+
   bool empty() const { return chunks_.empty(); }
   const std::vector<KbChunk>& chunks() const { return chunks_; }
   const SearchIndex& index() const { return index_; }
@@ -68,6 +84,9 @@ class KnowledgeBase {
   static std::string index_text(const KbChunk& chunk);
 
  private:
+  KnowledgeBase(std::vector<KbChunk> chunks, SearchIndex index)
+      : chunks_(std::move(chunks)), index_(std::move(index)) {}
+
   std::vector<KbChunk> chunks_;
   SearchIndex index_;
 };
