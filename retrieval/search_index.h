@@ -3,7 +3,7 @@
 // intent), bot messages (text: the intent, meta: one utterance), flow lines
 // (meta: the flow source), knowledge-base chunks.
 //
-//   auto embedder = std::make_shared<rg::retrieval::LexicalEmbedder>();
+//   auto embedder = rg::retrieval::make_builtin_embedder();  // default_embedder.h
 //   rg::retrieval::SearchIndex index(embedder, {{"hello", "express greeting"},
 //                                               {"bye", "express goodbye"}});
 //   for (const auto& hit : index.search("hello there", 5, 0.8f)) ...

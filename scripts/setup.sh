@@ -3,7 +3,8 @@
 # build/ and builds. Safe to run again: installed packages, an existing build
 # tree and up-to-date objects are reused.
 #
-#   scripts/setup.sh             install, configure, build build/
+#   scripts/setup.sh             install, configure, build build/, fetch the
+#                                word vectors into build/data/word_vectors.bin
 #   scripts/setup.sh --no-build  install and configure only
 #   scripts/setup.sh --fuzz      also configure and build build-fuzz/ (clang, RG_BUILD_FUZZ=ON)
 #
@@ -19,7 +20,7 @@ for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
     --fuzz) fuzz=1 ;;
-    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown argument '$arg'" >&2; exit 2 ;;
   esac
 done
@@ -73,6 +74,17 @@ if command -v ccache >/dev/null; then
 fi
 
 configure_and_build build "${ccache_args[@]}"
+
+# The built-in embedder's word vectors (build/data/word_vectors.bin, the
+# default path compiled into rg_retrieval). Skipped when already there; a
+# failure (no network) is only a warning: the hashed n-gram embedder runs then.
+if ((build)); then
+  if ! "$repo/scripts/fetch_word_vectors.sh" "$repo/build/data/word_vectors.bin"; then
+    echo "setup.sh: WARNING: could not fetch the word vectors (see above); the built-in embedder" \
+      "falls back to hashed character n-grams (word overlap only). Re-run scripts/setup.sh or" \
+      "scripts/fetch_word_vectors.sh build/data/word_vectors.bin when the npm registry is reachable." >&2
+  fi
+fi
 if ((fuzz)); then
   configure_and_build build-fuzz "${ccache_args[@]}" \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DRG_BUILD_FUZZ=ON

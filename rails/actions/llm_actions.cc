@@ -9,7 +9,7 @@
 #include "rails/config/rails_config.h"
 #include "rails/prompts/history_filters.h"
 #include "rails/prompts/task_prompt_renderer.h"
-#include "retrieval/embedder.h"
+#include "retrieval/ngram_embedder.h"
 #include "retrieval/search_index.h"
 #include "runtime/eval.h"
 #include "runtime/flow_config.h"
@@ -176,7 +176,7 @@ bool has_instruction(const std::string& source) {
 }
 
 std::shared_ptr<const FlowKnowledge> build_knowledge(const std::vector<FlowSource>& flows) {
-  auto embedder = std::make_shared<retrieval::LexicalEmbedder>();
+  auto embedder = std::make_shared<retrieval::HashedNgramEmbedder>();
   std::vector<retrieval::IndexItem> users, all, instructed;
   auto k = std::make_shared<FlowKnowledge>();
   for (const FlowSource& f : flows) {

@@ -9,6 +9,7 @@
 #include "rails/dialog/rails_v1_shared.h"
 #include "rails/dialog/v1_actions.h"
 #include "rails/prompts/history_filters.h"
+#include "retrieval/ngram_embedder.h"
 #include "runtime/eval.h"
 #include "runtime/v1/conversation.h"
 
@@ -210,7 +211,7 @@ std::shared_ptr<const DialogRailsV1> DialogRailsV1::create(
   }
 
   // The indexes (a lexical stand-in until the retrieval issue's embedders).
-  shared->embedder = std::make_shared<retrieval::LexicalEmbedder>();
+  shared->embedder = std::make_shared<retrieval::HashedNgramEmbedder>();
   std::vector<retrieval::IndexItem> user_items, bot_items, flow_items;
   for (const auto& [intent, examples] : config->v1.user_messages) {
     shared->has_user_messages = true;

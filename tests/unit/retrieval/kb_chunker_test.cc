@@ -1,4 +1,5 @@
 #include "retrieval/kb_chunker.h"
+#include "retrieval/ngram_embedder.h"
 
 #include <doctest/doctest.h>
 
@@ -8,7 +9,7 @@
 using rg::retrieval::KbChunk;
 using rg::retrieval::KbDocument;
 using rg::retrieval::KnowledgeBase;
-using rg::retrieval::LexicalEmbedder;
+using rg::retrieval::HashedNgramEmbedder;
 using rg::retrieval::split_markdown_in_topic_chunks;
 
 TEST_CASE("no headings: one untitled chunk; empty and blank documents: none") {
@@ -115,7 +116,7 @@ TEST_CASE("chunk size counts code points, not bytes") {
 }
 
 TEST_CASE("knowledge base: index text, sources, top-k search") {
-  auto embedder = std::make_shared<LexicalEmbedder>();
+  auto embedder = std::make_shared<HashedNgramEmbedder>();
   KnowledgeBase kb(embedder, {
       KbDocument{"kb/pets.md", "# Cats\nCats purr and chase mice.\n# Dogs\nDogs bark and fetch balls.\n"},
       KbDocument{"kb/travel.md", "# Paris\nParis is the capital of France.\n"},

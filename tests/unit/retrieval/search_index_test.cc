@@ -1,4 +1,5 @@
 #include "retrieval/search_index.h"
+#include "retrieval/ngram_embedder.h"
 
 #include <doctest/doctest.h>
 
@@ -9,8 +10,8 @@
 #include <vector>
 
 using rg::retrieval::Embedder;
+using rg::retrieval::HashedNgramEmbedder;
 using rg::retrieval::IndexItem;
-using rg::retrieval::LexicalEmbedder;
 using rg::retrieval::SearchHit;
 using rg::retrieval::SearchIndex;
 
@@ -91,7 +92,7 @@ TEST_CASE("ties keep insertion order") {
 }
 
 TEST_CASE("empty index") {
-  SearchIndex index(std::make_shared<LexicalEmbedder>(), {});
+  SearchIndex index(std::make_shared<HashedNgramEmbedder>(), {});
   CHECK(index.empty());
   CHECK(index.search("hello", 5).empty());
 }
@@ -112,41 +113,8 @@ TEST_CASE("vector index factory") {
   CHECK(index.search("b", 1).at(0).index == 1);
 }
 
-TEST_CASE("lexical embedder: unit vectors, deterministic, overlap-based") {
-  LexicalEmbedder e;
-  CHECK(e.dimension() == 512);
-  CHECK(e.name() == "lexical");
-  auto v = e.embed({"hello", "hello there", "what is the capital of France", "", "?!", "Hello!"});
-  REQUIRE(v.size() == 6);
-  for (const auto& x : v) {
-    REQUIRE(x.size() == 512);
-    CHECK(cosine(x, x) == doctest::Approx(1.0));
-  }
-  CHECK(cosine(v[1], v[0]) > cosine(v[1], v[2]) + 0.3f);
-  CHECK(cosine(v[0], v[5]) == doctest::Approx(1.0));  // case and punctuation ignored
-  CHECK(cosine(v[3], v[4]) == doctest::Approx(1.0));  // no words: one fixed vector
-  CHECK(e.embed({"hello there"})[0] == v[1]);
-
-  // Light stemming.
-  CHECK(LexicalEmbedder::normalize_word("flowers") == "flower");
-  CHECK(LexicalEmbedder::normalize_word("countries") == "country");
-  CHECK(LexicalEmbedder::normalize_word("greeting") == "greet");
-  CHECK(LexicalEmbedder::normalize_word("running") == "run");
-  CHECK(LexicalEmbedder::normalize_word("asked") == "ask");
-  CHECK(LexicalEmbedder::normalize_word("class") == "class");
-  CHECK(LexicalEmbedder::normalize_word("bus") == "bus");
-  CHECK(LexicalEmbedder::normalize_word("is") == "is");
-  CHECK(LexicalEmbedder::normalize_word("bing") == "bing");
-  auto s = e.embed({"I like flowers", "i liked the flower", "the stock market crashed"});
-  CHECK(cosine(s[0], s[1]) > cosine(s[0], s[2]) + 0.3f);
-
-  // Other dimensions work too.
-  LexicalEmbedder small(16);
-  CHECK(small.embed({"a b c d e f g"})[0].size() == 16);
-}
-
-TEST_CASE("intent search with the lexical embedder") {
-  auto e = std::make_shared<LexicalEmbedder>();
+TEST_CASE("intent search with the hashed n-gram embedder") {
+  auto e = std::make_shared<HashedNgramEmbedder>();
   SearchIndex index(e, {
       {"hello", "express greeting"},
       {"hi there", "express greeting"},
@@ -167,7 +135,7 @@ TEST_CASE("intent search with the lexical embedder") {
 }
 
 TEST_CASE("concurrent searches agree with serial ones") {
-  auto e = std::make_shared<LexicalEmbedder>();
+  auto e = std::make_shared<HashedNgramEmbedder>();
   std::vector<IndexItem> items;
   for (int i = 0; i < 300; ++i) {
     items.push_back({"example sentence number " + std::to_string(i) + " about topic " +

@@ -1,16 +1,15 @@
-#include "retrieval/embedder.h"
+#include "retrieval/ngram_embedder.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 #include <cstdint>
 
 namespace rg::retrieval {
 namespace {
 
-// Feature tags keep a word and a 3-gram with the same bytes apart.
+// Feature tags keep a word and an n-gram with the same bytes apart.
 constexpr unsigned char kWordTag = 'w';
-constexpr unsigned char kTrigramTag = 't';
+constexpr unsigned char kNgramTag = 'g';
 constexpr unsigned char kEmptyTag = 'e';
 
 bool is_word_byte(unsigned char c) {
@@ -80,18 +79,18 @@ void stem_in_place(std::string& w) {
 
 }  // namespace
 
-LexicalEmbedder::LexicalEmbedder(std::size_t dimension) : dimension_(dimension) {
-  assert(dimension_ > 0 && "LexicalEmbedder: dimension must be > 0");
-  if (dimension_ == 0) dimension_ = kDefaultDimension;
-}
+HashedNgramEmbedder::HashedNgramEmbedder(std::size_t dimension)
+    : dimension_(dimension == 0 ? kDefaultDimension : dimension) {}
 
-std::string LexicalEmbedder::normalize_word(std::string_view lowered_word) {
+std::string HashedNgramEmbedder::name() const { return "hashed-ngrams-" + std::to_string(dimension_); }
+
+std::string HashedNgramEmbedder::normalize_word(std::string_view lowered_word) {
   std::string w(lowered_word);
   stem_in_place(w);
   return w;
 }
 
-void LexicalEmbedder::embed_into(std::string_view text, float* out) const {
+void HashedNgramEmbedder::embed_into(std::string_view text, float* out) const {
   std::fill(out, out + dimension_, 0.0f);
   std::string word;
   word.reserve(64);
@@ -100,19 +99,19 @@ void LexicalEmbedder::embed_into(std::string_view text, float* out) const {
   auto flush = [&] {
     if (word.empty()) return;
     any_word = true;
-    // 3-grams of "^word$" (before stemming, so inflections still share most).
+    // n-grams of "^word$" (before stemming, so inflections still share most).
     const std::size_t framed = word.size() + 2;
     auto framed_at = [&](std::size_t k) -> unsigned char {
       if (k == 0) return '^';
       if (k == framed - 1) return '$';
       return static_cast<unsigned char>(word[k - 1]);
     };
-    for (std::size_t j = 0; j + 3 <= framed; ++j) {
-      FeatureHash h(kTrigramTag);
-      h.add(framed_at(j));
-      h.add(framed_at(j + 1));
-      h.add(framed_at(j + 2));
-      add_feature(h.finish(), kTrigramWeight, out, dimension_);
+    for (std::size_t n = 2; n <= 4; ++n) {
+      for (std::size_t j = 0; j + n <= framed; ++j) {
+        FeatureHash h(kNgramTag);
+        for (std::size_t k = 0; k < n; ++k) h.add(framed_at(j + k));
+        add_feature(h.finish(), kNgramWeight, out, dimension_);
+      }
     }
     stem_in_place(word);
     FeatureHash h(kWordTag);
@@ -150,7 +149,7 @@ void LexicalEmbedder::embed_into(std::string_view text, float* out) const {
   }
 }
 
-std::vector<std::vector<float>> LexicalEmbedder::embed(const std::vector<std::string>& texts) const {
+std::vector<std::vector<float>> HashedNgramEmbedder::embed(const std::vector<std::string>& texts) const {
   std::vector<std::vector<float>> result(texts.size(), std::vector<float>(dimension_));
   for (std::size_t i = 0; i < texts.size(); ++i) embed_into(texts[i], result[i].data());
   return result;
