@@ -2,6 +2,8 @@
 // this build has.
 //
 //   embed [--quick]
+//   embed --profile fp32|bf16 [BATCH SEQ_LEN]   two eager encodes, nothing else
+//                                               (for ncu: scripts/gpu_encoder_check.sh --profile)
 //
 // CPU: the built-in word-vector embedder and the hashed n-gram fallback
 // (retrieval/, when linked: RG_BENCH_HAVE_RETRIEVAL), and the transformer
@@ -19,6 +21,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -258,6 +261,26 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) g_quick = true;
   }
+#ifdef RG_WITH_CUDA
+  if (argc >= 3 && std::strcmp(argv[1], "--profile") == 0) {
+    setenv("RG_GPU_ENCODER_GRAPHS", "0", 1);
+    const auto p = std::strcmp(argv[2], "bf16") == 0 ? rg::kernels::GpuPrecision::kBf16
+                                                     : rg::kernels::GpuPrecision::kFp32;
+    const int batch = argc >= 5 ? std::atoi(argv[3]) : 256;
+    const int seq = argc >= 5 ? std::atoi(argv[4]) : 128;
+    const auto w = rg::kernels::testing::random_weights(minilm_config(), 1);
+    std::string error;
+    auto enc = rg::kernels::GpuEncoder::create(w, p, &error);
+    if (!enc) {
+      std::fprintf(stderr, "GpuEncoder::create: %s\n", error.c_str());
+      return 1;
+    }
+    const auto b = full_batch(w.config, batch, seq, 5);
+    for (int i = 0; i < 2; ++i) (void)enc->encode(b, Pooling::kMean);
+    std::printf("profiled %s batch %d seq_len %d\n", argv[2], batch, seq);
+    return 0;
+  }
+#endif
 #ifdef RG_BENCH_HAVE_RETRIEVAL
   bench_retrieval();
 #endif

@@ -10,20 +10,22 @@
 #      tokens): min cosine of GPU fp32 / bf16 (and encode_cpu) vs HF fp32,
 #   3. bench/embed (the table for bench/RESULTS.md).
 #
-#   scripts/gpu_encoder_check.sh [--tiny] [--sanitize] [--no-bench] [OUT_DIR]
+#   scripts/gpu_encoder_check.sh [--tiny] [--sanitize] [--no-bench] [--profile] [OUT_DIR]
 #
 # --tiny also writes make_fixture.py's tiny fixture to OUT_DIR/tiny.
 # --sanitize runs the test under compute-sanitizer memcheck too.
+# --profile adds ncu's per-kernel time of one batch of 256 x 128 tokens.
 # Needs nlohmann/ and doctest/ headers under build-device/include (copy them
 # from /usr/include here and carry build-device/include with the run).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-tiny=0 sanitize=0 bench=1 out=""
+tiny=0 sanitize=0 bench=1 profile=0 out=""
 for a in "$@"; do
   case "$a" in
     --tiny) tiny=1 ;;
     --sanitize) sanitize=1 ;;
     --no-bench) bench=0 ;;
+    --profile) profile=1 ;;
     *) out="$a" ;;
   esac
 done
@@ -79,5 +81,13 @@ step "encoder_gpu_check"
 if [ "$bench" = 1 ]; then
   step "bench/embed"
   "$build/bin/embed" 2>&1 | tee "$out/bench.log"
+fi
+if [ "$profile" = 1 ]; then
+  for p in fp32 bf16; do
+    step "ncu: per-kernel time, $p, batch 256 x 128 tokens"
+    ncu --csv --clock-control none --cache-control none --metrics gpu__time_duration.sum \
+      "$build/bin/embed" --profile "$p" 256 128 >"$out/ncu_$p.csv" 2>&1
+    python3 tests/gpu/encoder/ncu_breakdown.py <"$out/ncu_$p.csv" || tail -5 "$out/ncu_$p.csv"
+  done
 fi
 exit $status

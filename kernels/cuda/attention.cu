@@ -11,9 +11,10 @@
 // the same key row at once: shared-memory broadcasts, no bank conflicts.
 // Key tiles whose keys are all padding are skipped.
 //
-// fp32 on the CUDA cores throughout (also in bf16 mode: only the output is
-// rounded to bf16 for the next GEMM). Attention is ~5% of the encoder's FLOPs
+// fp32 on the CUDA cores throughout (in bf16 mode q, k, v arrive as bf16 from
+// the GEMM and the output is rounded to bf16 for the next GEMM). Attention is ~5% of the encoder's FLOPs
 // at seq_len 128 for a MiniLM-sized model.
+#include "kernels/cuda/convert.cuh"
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/encoder_kernels.cuh"
 
@@ -30,18 +31,9 @@ template <int kHeadDim>
 __host__ __device__ constexpr int key_tile() { return kHeadDim <= 64 ? 64 : 32; }
 constexpr int kKeyChunk = 8;    // keys scored before one online-softmax update
 
-template <typename T>
-__device__ __forceinline__ T from_float(float v);
-template <>
-__device__ __forceinline__ float from_float<float>(float v) { return v; }
-template <>
-__device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
-  return __float2bfloat16_rn(v);
-}
-
 template <int kHeadDim, typename GemmIn>
 __global__ void __launch_bounds__(kQueryTile)
-    attention_kernel(const float* __restrict__ qkv, const float* __restrict__ qkv_bias,
+    attention_kernel(const GemmIn* __restrict__ qkv, const float* __restrict__ qkv_bias,
                      const int32_t* __restrict__ mask, int seq_len, int heads, float scale,
                      GemmIn* __restrict__ ctx) {
   static_assert(kHeadDim % 4 == 0, "head_dim must be a multiple of 4");
@@ -64,11 +56,11 @@ __global__ void __launch_bounds__(kQueryTile)
   float q[kHeadDim];
   float acc[kHeadDim];
   {
-    const float* qrow = qkv + (seq_base + (has_query ? query : 0)) * ld + head * kHeadDim;
+    const GemmIn* qrow = qkv + (seq_base + (has_query ? query : 0)) * ld + head * kHeadDim;
     const float* qb = qkv_bias + head * kHeadDim;
 #pragma unroll
     for (int d = 0; d < kHeadDim; ++d) {
-      q[d] = has_query ? (qrow[d] + qb[d]) * scale : 0.f;
+      q[d] = has_query ? (to_float(qrow[d]) + qb[d]) * scale : 0.f;
       acc[d] = 0.f;
     }
   }
@@ -95,9 +87,9 @@ __global__ void __launch_bounds__(kQueryTile)
       float4 kv = make_float4(0.f, 0.f, 0.f, 0.f);
       float4 vv = kv;
       if (key < seq_len) {
-        const float* row = qkv + (seq_base + key) * ld + head * kHeadDim;
-        const float4 kr = reinterpret_cast<const float4*>(row + hidden)[c];
-        const float4 vr = reinterpret_cast<const float4*>(row + 2 * hidden)[c];
+        const GemmIn* row = qkv + (seq_base + key) * ld + head * kHeadDim;
+        const float4 kr = load4(row + hidden + 4 * c);
+        const float4 vr = load4(row + 2 * hidden + 4 * c);
         const float4 kb = k_bias[c];
         const float4 vb = v_bias[c];
         kv = make_float4(kr.x + kb.x, kr.y + kb.y, kr.z + kb.z, kr.w + kb.w);
@@ -166,7 +158,7 @@ __global__ void __launch_bounds__(kQueryTile)
 }
 
 template <int kHeadDim, typename GemmIn>
-void launch_for(const float* qkv, const float* qkv_bias, const int32_t* mask, int batch,
+void launch_for(const GemmIn* qkv, const float* qkv_bias, const int32_t* mask, int batch,
                 int seq_len, int heads, GemmIn* ctx, cudaStream_t stream) {
   const dim3 grid((seq_len + kQueryTile - 1) / kQueryTile, heads, batch);
   const float scale = 1.f / sqrtf(static_cast<float>(kHeadDim));
@@ -181,7 +173,7 @@ bool attention_supports_head_dim(int head_dim) {
 }
 
 template <typename GemmIn>
-void launch_attention(const float* qkv, const float* qkv_bias, const int32_t* mask, int batch,
+void launch_attention(const GemmIn* qkv, const float* qkv_bias, const int32_t* mask, int batch,
                       int seq_len, int heads, int head_dim, GemmIn* ctx, cudaStream_t stream) {
   switch (head_dim) {
     case 16: launch_for<16>(qkv, qkv_bias, mask, batch, seq_len, heads, ctx, stream); break;
@@ -196,7 +188,7 @@ void launch_attention(const float* qkv, const float* qkv_bias, const int32_t* ma
 
 template void launch_attention<float>(const float*, const float*, const int32_t*, int, int, int,
                                       int, float*, cudaStream_t);
-template void launch_attention<__nv_bfloat16>(const float*, const float*, const int32_t*, int,
+template void launch_attention<__nv_bfloat16>(const __nv_bfloat16*, const float*, const int32_t*, int,
                                               int, int, int, __nv_bfloat16*, cudaStream_t);
 
 }  // namespace rg::kernels::cuda

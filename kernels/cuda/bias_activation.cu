@@ -2,6 +2,7 @@
 // out = act(in + bias), act one of GELU (erf, BERT's "gelu"), GELU (tanh,
 // "gelu_new" / "gelu_pytorch_tanh") or ReLU. Elementwise, memory bound: 16-byte
 // loads when the width allows, a grid-stride loop over the whole matrix.
+#include "kernels/cuda/convert.cuh"
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/encoder_kernels.cuh"
 
@@ -22,45 +23,32 @@ __device__ __forceinline__ float activate(float x) {
   }
 }
 
-__device__ __forceinline__ void store4(float* out, float a, float b, float c, float d) {
-  *reinterpret_cast<float4*>(out) = make_float4(a, b, c, d);
-}
-__device__ __forceinline__ void store4(__nv_bfloat16* out, float a, float b, float c, float d) {
-  __nv_bfloat162* o = reinterpret_cast<__nv_bfloat162*>(out);
-  o[0] = __floats2bfloat162_rn(a, b);
-  o[1] = __floats2bfloat162_rn(c, d);
-}
-__device__ __forceinline__ void store1(float* out, float a) { *out = a; }
-__device__ __forceinline__ void store1(__nv_bfloat16* out, float a) {
-  *out = __float2bfloat16_rn(a);
-}
-
 // cols % 4 == 0: each thread handles 4 consecutive columns.
 template <Activation kAct, typename GemmIn>
-__global__ void bias_activation_vec4_kernel(const float* in,
+__global__ void bias_activation_vec4_kernel(const GemmIn* in,
                                             const float* __restrict__ bias, size_t total4,
                                             int cols4, GemmIn* out) {
   for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < total4;
        i += static_cast<size_t>(gridDim.x) * blockDim.x) {
-    const float4 x = reinterpret_cast<const float4*>(in)[i];
+    const float4 x = load4(in + 4 * i);
     const float4 b = reinterpret_cast<const float4*>(bias)[i % cols4];
-    store4(out + 4 * i, activate<kAct>(x.x + b.x), activate<kAct>(x.y + b.y),
-           activate<kAct>(x.z + b.z), activate<kAct>(x.w + b.w));
+    store4(out + 4 * i, make_float4(activate<kAct>(x.x + b.x), activate<kAct>(x.y + b.y),
+                                    activate<kAct>(x.z + b.z), activate<kAct>(x.w + b.w)));
   }
 }
 
 template <Activation kAct, typename GemmIn>
-__global__ void bias_activation_kernel(const float* in,
+__global__ void bias_activation_kernel(const GemmIn* in,
                                        const float* __restrict__ bias, size_t total, int cols,
                                        GemmIn* out) {
   for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<size_t>(gridDim.x) * blockDim.x) {
-    store1(out + i, activate<kAct>(in[i] + bias[i % cols]));
+    out[i] = from_float<GemmIn>(activate<kAct>(to_float(in[i]) + bias[i % cols]));
   }
 }
 
 template <Activation kAct, typename GemmIn>
-void launch_act(const float* in, const float* bias, int rows, int cols, GemmIn* out,
+void launch_act(const GemmIn* in, const float* bias, int rows, int cols, GemmIn* out,
                 cudaStream_t stream) {
   constexpr int kThreads = 256;
   const size_t total = static_cast<size_t>(rows) * cols;
@@ -78,7 +66,7 @@ void launch_act(const float* in, const float* bias, int rows, int cols, GemmIn* 
 }  // namespace
 
 template <typename GemmIn>
-void launch_bias_activation(const float* in, const float* bias, int rows, int cols,
+void launch_bias_activation(const GemmIn* in, const float* bias, int rows, int cols,
                             Activation activation, GemmIn* out, cudaStream_t stream) {
   if (rows == 0) return;
   switch (activation) {
@@ -97,7 +85,7 @@ void launch_bias_activation(const float* in, const float* bias, int rows, int co
 
 template void launch_bias_activation<float>(const float*, const float*, int, int, Activation,
                                             float*, cudaStream_t);
-template void launch_bias_activation<__nv_bfloat16>(const float*, const float*, int, int,
+template void launch_bias_activation<__nv_bfloat16>(const __nv_bfloat16*, const float*, int, int,
                                                     Activation, __nv_bfloat16*, cudaStream_t);
 
 }  // namespace rg::kernels::cuda

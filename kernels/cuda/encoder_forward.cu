@@ -16,9 +16,9 @@
 // Precision: kFp32 keeps everything fp32 and the GEMMs run with
 // CUBLAS_COMPUTE_32F under the default math mode, which never uses TF32 (only
 // CUBLAS_TF32_TENSOR_OP_MATH or CUBLAS_COMPUTE_32F_FAST_TF32 would). kBf16
-// stores the GEMM weights in bf16 and feeds the GEMMs bf16 activations, with
-// fp32 accumulation and fp32 outputs; embeddings, biases, LayerNorm, softmax,
-// the residual stream and pooling stay fp32.
+// stores the GEMM weights in bf16 and the GEMMs read and write bf16
+// activations (fp32 accumulation), like PyTorch's bf16 autocast; embeddings,
+// biases, LayerNorm, softmax, the residual stream and pooling stay fp32.
 //
 // From its second batch on, each (batch, seq_len, pooling) shape is captured
 // once into a CUDA graph and replayed (one launch instead of ~50; up to 64
@@ -141,13 +141,12 @@ struct Workspace {
   int32_t* ints = nullptr;  // ids | type ids | mask, [3T]
   float* x = nullptr;       // residual stream, [T, H]
   void* x_lp = nullptr;     // its bf16 copy (bf16 mode)
-  float* qkv = nullptr;     // [T, 3H]
-  void* ctx = nullptr;      // attention output, GEMM type, [T, H]
-  float* proj = nullptr;    // output of the H-wide projections, [T, H]
+  void* qkv = nullptr;      // [T, 3H], GEMM type (as every GEMM output)
+  void* ctx = nullptr;      // attention output, [T, H]
+  void* proj = nullptr;     // output of the H-wide projections, [T, H]
   float* h1 = nullptr;      // after the attention block, [T, H]
   void* h1_lp = nullptr;
-  float* ff = nullptr;      // [T, I]
-  void* ff_act = nullptr;   // act(ff + b1), GEMM type (== ff in fp32 mode)
+  void* ff = nullptr;       // [T, I]; act(ff + b1) is written in place
   float* pooled = nullptr;  // [B, H]
   int32_t* host_ints = nullptr;   // pinned staging
   float* host_pooled = nullptr;
@@ -343,17 +342,15 @@ class GpuEncoderImpl final : public GpuEncoder {
     carve(reinterpret_cast<void**>(&ws_.ints), 3 * t * sizeof(int32_t));
     carve(reinterpret_cast<void**>(&ws_.x), t * h * 4);
     if (bf16()) carve(&ws_.x_lp, t * h * 2);
-    carve(reinterpret_cast<void**>(&ws_.qkv), t * 3 * h * 4);
+    carve(&ws_.qkv, t * 3 * h * g);
     carve(&ws_.ctx, t * h * g);
-    carve(reinterpret_cast<void**>(&ws_.proj), t * h * 4);
+    carve(&ws_.proj, t * h * g);
     carve(reinterpret_cast<void**>(&ws_.h1), t * h * 4);
     if (bf16()) carve(&ws_.h1_lp, t * h * 2);
-    carve(reinterpret_cast<void**>(&ws_.ff), t * in * 4);
-    if (bf16()) carve(&ws_.ff_act, t * in * 2);
+    carve(&ws_.ff, t * in * g);
     carve(reinterpret_cast<void**>(&ws_.pooled), cap_batch * h * 4);
     RG_CUDA_CHECK(cudaMalloc(&ws_.arena, offset));
     for (auto& [slot, off] : plan) *slot = static_cast<char*>(ws_.arena) + off;
-    if (!bf16()) ws_.ff_act = ws_.ff;  // the activation runs in place
     RG_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&ws_.host_ints), 3 * t * sizeof(int32_t)));
     RG_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&ws_.host_pooled), cap_batch * h * 4));
     ws_.tokens = cap_tokens;
@@ -401,11 +398,12 @@ class GpuEncoderImpl final : public GpuEncoder {
 
   // y[T, out] = x[T, in] W^T with W [out, in] row-major (PyTorch's Linear).
   // In cuBLAS's column-major terms: y^T = op(W) x^T with op = transpose.
-  void gemm(const void* w, const void* x, float* y, int tokens, int out, int in) {
+  // Inputs and output in the GEMM type, fp32 accumulation.
+  void gemm(const void* w, const void* x, void* y, int tokens, int out, int in) {
     const float one = 1.f, zero = 0.f;
     const cudaDataType t = bf16() ? CUDA_R_16BF : CUDA_R_32F;
     RG_CUBLAS_CHECK(cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, out, tokens, in, &one, w, t, in,
-                                 x, t, in, &zero, y, CUDA_R_32F, out, CUBLAS_COMPUTE_32F,
+                                 x, t, in, &zero, y, t, out, CUBLAS_COMPUTE_32F,
                                  CUBLAS_GEMM_DEFAULT));
   }
 
@@ -430,25 +428,27 @@ class GpuEncoderImpl final : public GpuEncoder {
     GemmIn* h1_lp = static_cast<GemmIn*>(ws_.h1_lp);
     const void* x_in = bf16() ? ws_.x_lp : static_cast<void*>(ws_.x);
     const void* h1_in = bf16() ? ws_.h1_lp : static_cast<void*>(ws_.h1);
+    GemmIn* qkv = static_cast<GemmIn*>(ws_.qkv);
     GemmIn* ctx = static_cast<GemmIn*>(ws_.ctx);
-    GemmIn* ff_act = static_cast<GemmIn*>(ws_.ff_act);
+    GemmIn* proj = static_cast<GemmIn*>(ws_.proj);
+    GemmIn* ff = static_cast<GemmIn*>(ws_.ff);
 
     cuda::launch_embedding_layer_norm<GemmIn>(ids, type_ids, tokens, seq_len, word_emb_, pos_emb_,
                                               type_emb_, emb_ln_g_, emb_ln_b_, c.layer_norm_eps, h,
                                               ws_.x, x_lp, stream_);
     for (const DeviceLayer& l : layers_) {
-      gemm(l.qkv_w, x_in, ws_.qkv, tokens, 3 * h, h);
-      cuda::launch_attention<GemmIn>(ws_.qkv, l.qkv_b, mask, batch, seq_len, c.heads, head_dim, ctx,
+      gemm(l.qkv_w, x_in, qkv, tokens, 3 * h, h);
+      cuda::launch_attention<GemmIn>(qkv, l.qkv_b, mask, batch, seq_len, c.heads, head_dim, ctx,
                                      stream_);
-      gemm(l.o_w, ctx, ws_.proj, tokens, h, h);
-      cuda::launch_bias_residual_layer_norm<GemmIn>(ws_.proj, l.o_b, ws_.x, l.ln1_g, l.ln1_b,
+      gemm(l.o_w, ctx, proj, tokens, h, h);
+      cuda::launch_bias_residual_layer_norm<GemmIn>(proj, l.o_b, ws_.x, l.ln1_g, l.ln1_b,
                                                     c.layer_norm_eps, tokens, h, ws_.h1, h1_lp,
                                                     stream_);
-      gemm(l.ff1_w, h1_in, ws_.ff, tokens, c.intermediate, h);
-      cuda::launch_bias_activation<GemmIn>(ws_.ff, l.ff1_b, tokens, c.intermediate, c.activation,
-                                           ff_act, stream_);
-      gemm(l.ff2_w, ff_act, ws_.proj, tokens, h, c.intermediate);
-      cuda::launch_bias_residual_layer_norm<GemmIn>(ws_.proj, l.ff2_b, ws_.h1, l.ln2_g, l.ln2_b,
+      gemm(l.ff1_w, h1_in, ff, tokens, c.intermediate, h);
+      cuda::launch_bias_activation<GemmIn>(ff, l.ff1_b, tokens, c.intermediate, c.activation, ff,
+                                           stream_);
+      gemm(l.ff2_w, ff, proj, tokens, h, c.intermediate);
+      cuda::launch_bias_residual_layer_norm<GemmIn>(proj, l.ff2_b, ws_.h1, l.ln2_g, l.ln2_b,
                                                     c.layer_norm_eps, tokens, h, ws_.x, x_lp,
                                                     stream_);
     }

@@ -2,10 +2,12 @@
 // (kernels/cuda/encoder_forward.cu strings them together with cuBLAS GEMMs).
 //
 // Activations are row-major [tokens, width] with tokens = batch * seq_len.
-// Every GEMM writes fp32; the kernel that consumes a GEMM's output adds its
-// bias. Kernels that feed the next GEMM write its input type `GemmIn` (float,
-// or __nv_bfloat16 in bf16 mode), and the LayerNorm kernels also keep the fp32
-// residual stream. Each launcher checks the launch and throws CudaError.
+// The GEMMs read and write the element type `GemmIn` (float, or
+// __nv_bfloat16 in bf16 mode; accumulation is fp32 either way); the kernel
+// that consumes a GEMM's output adds its bias and computes in fp32. The
+// LayerNorm kernels keep the residual stream in fp32 and also write its
+// GemmIn copy for the next GEMM. Each launcher checks the launch and throws
+// CudaError.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -34,7 +36,7 @@ void launch_embedding_layer_norm(const int32_t* ids, const int32_t* type_ids, in
 
 // layer_norm.cu: out = LN(x + bias + residual) row by row.
 template <typename GemmIn>
-void launch_bias_residual_layer_norm(const float* x, const float* bias, const float* residual,
+void launch_bias_residual_layer_norm(const GemmIn* x, const float* bias, const float* residual,
                                      const float* gamma, const float* beta, float eps, int tokens,
                                      int hidden, float* out, GemmIn* out_lp, cudaStream_t stream);
 
@@ -43,12 +45,12 @@ void launch_bias_residual_layer_norm(const float* x, const float* bias, const fl
 // sqrt(dh) + padding mask) v for every (batch, head). Keys with mask 0 get
 // weight 0 (HF adds finfo.min to their scores).
 template <typename GemmIn>
-void launch_attention(const float* qkv, const float* qkv_bias, const int32_t* mask, int batch,
+void launch_attention(const GemmIn* qkv, const float* qkv_bias, const int32_t* mask, int batch,
                       int seq_len, int heads, int head_dim, GemmIn* ctx, cudaStream_t stream);
 
-// bias_activation.cu: out = act(in + bias), in [rows, cols].
+// bias_activation.cu: out = act(in + bias), in [rows, cols]; out may be in.
 template <typename GemmIn>
-void launch_bias_activation(const float* in, const float* bias, int rows, int cols,
+void launch_bias_activation(const GemmIn* in, const float* bias, int rows, int cols,
                             Activation activation, GemmIn* out, cudaStream_t stream);
 
 // pool_normalize.cu: out[b] = normalise(mean over mask of x[b, s] | x[b, 0]).

@@ -2,6 +2,7 @@
 // with what comes before it: the embedding gather + sum, and the bias +
 // residual add after a projection. One warp per row; the row stays in
 // registers between the two passes (mean, then centred variance).
+#include "kernels/cuda/convert.cuh"
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/encoder_kernels.cuh"
 
@@ -17,15 +18,6 @@ __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
   for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
   return v;
-}
-
-template <typename T>
-__device__ __forceinline__ T from_float(float v);
-template <>
-__device__ __forceinline__ float from_float<float>(float v) { return v; }
-template <>
-__device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
-  return __float2bfloat16_rn(v);
 }
 
 // Normalises one row whose pre-norm values come from load(c). Lane l owns
@@ -86,7 +78,7 @@ __global__ void __launch_bounds__(32 * kRowsPerBlock)
 
 template <int kPerLane, typename GemmIn>
 __global__ void __launch_bounds__(32 * kRowsPerBlock)
-    bias_residual_layer_norm_kernel(const float* __restrict__ x, const float* __restrict__ bias,
+    bias_residual_layer_norm_kernel(const GemmIn* __restrict__ x, const float* __restrict__ bias,
                                     const float* __restrict__ residual,
                                     const float* __restrict__ gamma,
                                     const float* __restrict__ beta, float eps, int tokens,
@@ -95,9 +87,9 @@ __global__ void __launch_bounds__(32 * kRowsPerBlock)
   const int row = blockIdx.x * kRowsPerBlock + (threadIdx.x >> 5);
   if (row >= tokens) return;
   const size_t base = static_cast<size_t>(row) * hidden;
-  const float* xr = x + base;
+  const GemmIn* xr = x + base;
   const float* rr = residual + base;
-  layer_norm_row<kPerLane>([&](int c) { return xr[c] + bias[c] + rr[c]; }, gamma, beta, eps,
+  layer_norm_row<kPerLane>([&](int c) { return to_float(xr[c]) + bias[c] + rr[c]; }, gamma, beta, eps,
                            hidden, out + base, out_lp != nullptr ? out_lp + base : nullptr);
 }
 
@@ -134,7 +126,7 @@ void launch_embedding_layer_norm(const int32_t* ids, const int32_t* type_ids, in
 }
 
 template <typename GemmIn>
-void launch_bias_residual_layer_norm(const float* x, const float* bias, const float* residual,
+void launch_bias_residual_layer_norm(const GemmIn* x, const float* bias, const float* residual,
                                      const float* gamma, const float* beta, float eps, int tokens,
                                      int hidden, float* out, GemmIn* out_lp, cudaStream_t stream) {
   const int blocks = (tokens + kRowsPerBlock - 1) / kRowsPerBlock;
@@ -151,7 +143,7 @@ void launch_bias_residual_layer_norm(const float* x, const float* bias, const fl
                                                const float*, const float*, const float*,      \
                                                const float*, const float*, float, int, float*, \
                                                T*, cudaStream_t);                             \
-  template void launch_bias_residual_layer_norm<T>(const float*, const float*, const float*,  \
+  template void launch_bias_residual_layer_norm<T>(const T*, const float*, const float*,      \
                                                    const float*, const float*, float, int, int, \
                                                    float*, T*, cudaStream_t);
 RG_INSTANTIATE(float)
