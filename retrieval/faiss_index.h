@@ -22,13 +22,21 @@
 //   threshold kDefaultAutoThreshold, M kDefaultHnswM,
 //   efConstruction kDefaultEfConstruction, efSearch kDefaultEfSearch.
 //
+// Arithmetic: Debian's libfaiss 1.7.3 is compiled without SIMD (its
+// fvec_inner_product is the scalar reference loop), so the inner products
+// are ours (AVX2+FMA when the CPU has them, picked at run time; else a loop
+// SSE2 vectorises): the exact scan over IndexFlat's stored matrix, and a
+// DistanceComputer handed to faiss::HNSW for insertion and search. FAISS
+// keeps the storage, the HNSW graph and its algorithms, and the file format.
+// Batched exact search of >= 20 queries goes through FAISS (OpenBLAS sgemm).
+//
 // Threads: search() on a const index is safe from any number of threads and
-// never starts an OpenMP team of more than one thread (the exact scan is
-// FAISS's single-query path; the HNSW walk calls faiss::HNSW::search directly
-// with a pooled visited table instead of IndexHNSW::search, which opens an
-// OpenMP team per call and allocates an ntotal-byte table per thread). So N
-// server threads use N cores, not N x omp_get_max_threads(). search_batch()
-// and add() do use every core (BLAS, OpenMP): bulk work only.
+// runs on the calling thread only (the exact scan is ours; the HNSW walk
+// calls faiss::HNSW::search directly with a pooled visited table instead of
+// IndexHNSW::search, which opens an OpenMP team per call and allocates an
+// ntotal-byte table per thread). So N server threads use N cores, not
+// N x omp_get_max_threads(). search_batch() and add() use every core
+// (OpenMP, OpenBLAS): bulk work, not for request threads.
 //
 // FAISS stays out of this header (pimpl): only faiss_index.cc and
 // index_store.cc include it.
@@ -117,6 +125,7 @@ class FaissIndex final : public VectorIndex {
  private:
   struct Impl;
   FaissIndex(std::size_t dimension, const Config& config, std::unique_ptr<Impl> impl);
+  std::vector<Neighbor> hnsw_search(const float* normalized_query, std::size_t k) const;
 
   std::size_t dimension_;
   Config config_;
