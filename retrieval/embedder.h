@@ -10,10 +10,18 @@
 #pragma once
 
 #include <cstddef>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace rg::retrieval {
+
+// What an engine throws when it cannot embed: the message names the engine
+// and the cause ("openai: POST https://...: HTTP 401: invalid key").
+class EmbeddingError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 class Embedder {
  public:
@@ -26,7 +34,8 @@ class Embedder {
   virtual std::size_t dimension() const = 0;
 
   // One unit vector per text, in input order. Must be callable from several
-  // threads at once.
+  // threads at once. An engine that can fail (a remote endpoint, a GPU)
+  // throws EmbeddingError saying what went wrong.
   virtual std::vector<std::vector<float>> embed(const std::vector<std::string>& texts) const = 0;
 };
 

@@ -9,7 +9,7 @@
 #include "rails/config/rails_config.h"
 #include "rails/prompts/history_filters.h"
 #include "rails/prompts/task_prompt_renderer.h"
-#include "retrieval/ngram_embedder.h"
+#include "retrieval/default_embedder.h"
 #include "retrieval/search_index.h"
 #include "runtime/eval.h"
 #include "runtime/flow_config.h"
@@ -175,8 +175,11 @@ bool has_instruction(const std::string& source) {
   return second.rfind("#", 0) == 0 || second.rfind("\"\"\"", 0) == 0;
 }
 
-std::shared_ptr<const FlowKnowledge> build_knowledge(const std::vector<FlowSource>& flows) {
-  auto embedder = std::make_shared<retrieval::HashedNgramEmbedder>();
+// Builds one index of the flow knowledge; null for no items.
+using IndexBuilder =
+    std::function<std::unique_ptr<retrieval::SearchIndex>(std::vector<retrieval::IndexItem>, const char* label)>;
+
+std::shared_ptr<const FlowKnowledge> build_knowledge(const std::vector<FlowSource>& flows, const IndexBuilder& build) {
   std::vector<retrieval::IndexItem> users, all, instructed;
   auto k = std::make_shared<FlowKnowledge>();
   for (const FlowSource& f : flows) {
@@ -188,10 +191,9 @@ std::shared_ptr<const FlowKnowledge> build_knowledge(const std::vector<FlowSourc
     for (auto& e : examples) users.push_back({std::move(e), f.name});
     if (!examples.empty()) k->user_intents.push_back(f.name);
   }
-  if (!users.empty()) k->user_examples = std::make_unique<retrieval::SearchIndex>(embedder, std::move(users));
-  if (!all.empty()) k->flows = std::make_unique<retrieval::SearchIndex>(embedder, std::move(all));
-  if (!instructed.empty())
-    k->instruction_flows = std::make_unique<retrieval::SearchIndex>(embedder, std::move(instructed));
+  k->user_examples = build(std::move(users), "user examples");
+  k->flows = build(std::move(all), "flows");
+  k->instruction_flows = build(std::move(instructed), "instruction flows");
   return k;
 }
 
@@ -232,6 +234,7 @@ struct Shared {
   std::string model;
   std::shared_ptr<const config::RailsConfig> config;
   std::shared_ptr<const FlowKnowledge> config_knowledge;  // from config->v2_files
+  IndexBuilder build_index;
 
   // Without a config: built from the conversation's library, cached per library.
   mutable std::mutex mu;
@@ -243,7 +246,8 @@ struct Shared {
     std::lock_guard<std::mutex> lock(mu);
     if (!cached_knowledge || cached_library != ctx.state.library) {
       cached_library = ctx.state.library;
-      cached_knowledge = build_knowledge(cached_library ? flows_of(*cached_library) : std::vector<FlowSource>{});
+      cached_knowledge = build_knowledge(cached_library ? flows_of(*cached_library) : std::vector<FlowSource>{},
+                                         build_index);
     }
     return cached_knowledge;
   }
@@ -549,6 +553,19 @@ std::string main_model_id(const config::RailsConfig& config) {
   return m->engine + (m->model.empty() ? "" : "/" + m->model);
 }
 
+// Registers `handler` so that an embedding engine failing mid-turn (a remote
+// endpoint down) fails the action like an LLM failure does, with its message.
+static void add_guarded(ActionRegistry& registry, std::string name, ActionHandler handler) {
+  registry.add(name, [name, handler = std::move(handler)](const colang::Dict& args,
+                                                         const runtime::ActionContext& ctx) {
+    try {
+      return handler(args, ctx);
+    } catch (const retrieval::EmbeddingError& e) {
+      throw ActionError(name + ": " + e.what());
+    }
+  });
+}
+
 void register_llm_actions(ActionRegistry& registry, std::shared_ptr<llm::LlmClient> llm, LlmActionsOptions options) {
   auto sh = std::make_shared<Shared>();
   sh->llm = std::move(llm);
@@ -561,9 +578,25 @@ void register_llm_actions(ActionRegistry& registry, std::shared_ptr<llm::LlmClie
   }
   sh->model = options.model.empty() ? "unknown" : options.model;
   sh->config = std::move(options.config);
-  if (sh->config && !sh->config->v2_files.empty()) sh->config_knowledge = build_knowledge(flows_of(*sh->config));
+  if (options.indexer) {
+    std::shared_ptr<const embeddings::ConfigIndexer> indexer = options.indexer;
+    sh->build_index = [indexer](std::vector<retrieval::IndexItem> items,
+                                const char* label) -> std::unique_ptr<retrieval::SearchIndex> {
+      if (items.empty()) return nullptr;
+      return indexer->build(std::move(items), embeddings::IndexPurpose::kDialog, label);
+    };
+  } else {
+    std::shared_ptr<const retrieval::Embedder> embedder = retrieval::make_builtin_embedder();
+    sh->build_index = [embedder](std::vector<retrieval::IndexItem> items,
+                                 const char*) -> std::unique_ptr<retrieval::SearchIndex> {
+      if (items.empty()) return nullptr;
+      return std::make_unique<retrieval::SearchIndex>(embedder, std::move(items));
+    };
+  }
+  if (sh->config && !sh->config->v2_files.empty())
+    sh->config_knowledge = build_knowledge(flows_of(*sh->config), sh->build_index);
 
-  registry.add("GenerateUserIntentAction", [sh](const colang::Dict& args, const runtime::ActionContext& ctx) {
+  add_guarded(registry, "GenerateUserIntentAction", [sh](const colang::Dict& args, const runtime::ActionContext& ctx) {
     std::string action = user_action_argument(args, "GenerateUserIntentAction");
     auto knowledge = sh->knowledge(ctx);
     IntentExamples ex = collect_intent_examples(*sh, *knowledge, action, max_examples_argument(args));
@@ -579,7 +612,7 @@ void register_llm_actions(ActionRegistry& registry, std::shared_ptr<llm::LlmClie
     return ActionOutcome{Value(parse_user_intent(text)), {}};
   });
 
-  registry.add("GenerateUserIntentAndBotAction", [sh](const colang::Dict& args, const runtime::ActionContext& ctx) {
+  add_guarded(registry, "GenerateUserIntentAndBotAction", [sh](const colang::Dict& args, const runtime::ActionContext& ctx) {
     std::string action = user_action_argument(args, "GenerateUserIntentAndBotAction");
     auto knowledge = sh->knowledge(ctx);
     IntentExamples ex = collect_intent_examples(*sh, *knowledge, action, max_examples_argument(args));
@@ -609,7 +642,7 @@ void register_llm_actions(ActionRegistry& registry, std::shared_ptr<llm::LlmClie
     return ActionOutcome{Value(std::move(result)), {}};
   });
 
-  registry.add("GenerateValueAction", [sh](const colang::Dict& args, const runtime::ActionContext& ctx) {
+  add_guarded(registry, "GenerateValueAction", [sh](const colang::Dict& args, const runtime::ActionContext& ctx) {
     const std::string& var = string_argument(args, "GenerateValueAction", "var_name");
     const std::string& instructions = string_argument(args, "GenerateValueAction", "instructions");
     colang::Dict vars = base_vars(ctx.state, history_of(ctx.state, false));
@@ -627,7 +660,7 @@ void register_llm_actions(ActionRegistry& registry, std::shared_ptr<llm::LlmClie
     return ActionOutcome{parse_generated_value(text, var), {}};
   });
 
-  registry.add("PassthroughLLMAction", [sh](const colang::Dict& args, const runtime::ActionContext&) {
+  add_guarded(registry, "PassthroughLLMAction", [sh](const colang::Dict& args, const runtime::ActionContext&) {
     std::string message = arg_or(args, "user_message", "");
     llm::LlmRequest request;
     request.task = "general";
@@ -637,7 +670,7 @@ void register_llm_actions(ActionRegistry& registry, std::shared_ptr<llm::LlmClie
     return ActionOutcome{Value(trim(result.value().text)), {}};
   });
 
-  registry.add("GenerateFlowContinuationAction", [sh](const colang::Dict& args, const runtime::ActionContext& ctx) {
+  add_guarded(registry, "GenerateFlowContinuationAction", [sh](const colang::Dict& args, const runtime::ActionContext& ctx) {
     colang::List history = history_of(ctx.state, true);
     std::string history_text = prompts::colang_history(history);
     std::vector<std::string> hl = content_lines(history_text);
@@ -663,7 +696,7 @@ void register_llm_actions(ActionRegistry& registry, std::shared_ptr<llm::LlmClie
     return ActionOutcome{Value(std::move(result)), {}};
   });
 
-  registry.add("GenerateFlowFromNameAction", [sh](const colang::Dict& args, const runtime::ActionContext& ctx) {
+  add_guarded(registry, "GenerateFlowFromNameAction", [sh](const colang::Dict& args, const runtime::ActionContext& ctx) {
     const std::string& name = string_argument(args, "GenerateFlowFromNameAction", "name");
     auto knowledge = sh->knowledge(ctx);
     const retrieval::SearchIndex* index =
@@ -690,7 +723,7 @@ void register_llm_actions(ActionRegistry& registry, std::shared_ptr<llm::LlmClie
     return ActionOutcome{Value(source), {}};
   });
 
-  registry.add("GenerateFlowFromInstructionsAction", [sh](const colang::Dict& args,
+  add_guarded(registry, "GenerateFlowFromInstructionsAction", [sh](const colang::Dict& args,
                                                           const runtime::ActionContext& ctx) {
     const std::string& instructions = string_argument(args, "GenerateFlowFromInstructionsAction", "instructions");
     auto knowledge = sh->knowledge(ctx);
@@ -718,7 +751,7 @@ void register_llm_actions(ActionRegistry& registry, std::shared_ptr<llm::LlmClie
     return ActionOutcome{Value(std::move(result)), {}};
   });
 
-  registry.add("GenerateFlowAction", [sh](const colang::Dict& args, const runtime::ActionContext& ctx) {
+  add_guarded(registry, "GenerateFlowAction", [sh](const colang::Dict& args, const runtime::ActionContext& ctx) {
     const std::string& flow_id = string_argument(args, "GenerateFlowAction", "flow_id");
     const runtime::FlowConfig* flow = ctx.state.library ? ctx.state.library->find(flow_id) : nullptr;
     if (!flow) throw ActionError("GenerateFlowAction: no flow '" + flow_id + "'");

@@ -47,6 +47,7 @@
 
 #include "llm/llm_client.h"
 #include "rails/actions/action_registry.h"
+#include "rails/embeddings/config_indexes.h"
 
 namespace rg::rails {
 
@@ -61,6 +62,9 @@ struct LlmActionsOptions {
   std::shared_ptr<const prompts::TaskPromptRenderer> renderer;  // null: built-in prompts
   std::string model;                                            // "engine/model"; "" = "unknown"
   std::shared_ptr<const config::RailsConfig> config;            // optional
+  // Builds the flow / example indexes with the config's embedder (spec 4);
+  // null: the built-in embedder, nothing saved.
+  std::shared_ptr<const embeddings::ConfigIndexer> indexer;
 };
 
 void register_llm_actions(ActionRegistry& registry, std::shared_ptr<llm::LlmClient> llm,

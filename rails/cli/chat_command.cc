@@ -420,6 +420,15 @@ int chat_command(int argc, char** argv) {
   llm_options.renderer = renderer.value();
   llm_options.model = rails::main_model_id(*config.config);
   llm_options.config = config.config;
+  {
+    rails::embeddings::EmbedderPool embedders;
+    std::string why;
+    llm_options.indexer = rails::embeddings::ConfigIndexer::create(*config.config, embedders, {}, &why);
+    if (!llm_options.indexer) {
+      std::cerr << "railguard chat: " << why << "\n";
+      return 1;
+    }
+  }
 
   Chat chat(std::move(built.library), options, tty, router.value(), std::move(llm_options));
   return chat.run();

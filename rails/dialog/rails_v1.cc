@@ -9,7 +9,6 @@
 #include "rails/dialog/rails_v1_shared.h"
 #include "rails/dialog/v1_actions.h"
 #include "rails/prompts/history_filters.h"
-#include "retrieval/ngram_embedder.h"
 #include "runtime/eval.h"
 #include "runtime/v1/conversation.h"
 
@@ -210,8 +209,15 @@ std::shared_ptr<const DialogRailsV1> DialogRailsV1::create(
     }
   }
 
-  // The indexes (a lexical stand-in until the retrieval issue's embedders).
-  shared->embedder = std::make_shared<retrieval::HashedNgramEmbedder>();
+  // The indexes (spec 4): the config's embedders, saved indexes reused.
+  {
+    std::shared_ptr<embeddings::EmbedderPool> pool =
+        options.embedder_pool ? options.embedder_pool : std::make_shared<embeddings::EmbedderPool>();
+    shared->indexer = embeddings::ConfigIndexer::create(*config, *pool, options.indexing, error);
+    if (!shared->indexer) return nullptr;
+    shared->dialog_threshold = shared->indexer->search_threshold(embeddings::IndexPurpose::kDialog);
+    shared->kb_threshold = shared->indexer->search_threshold(embeddings::IndexPurpose::kKnowledgeBase);
+  }
   std::vector<retrieval::IndexItem> user_items, bot_items, flow_items;
   for (const auto& [intent, examples] : config->v1.user_messages) {
     shared->has_user_messages = true;
@@ -232,19 +238,28 @@ std::shared_ptr<const DialogRailsV1> DialogRailsV1::create(
       pos = nl + 1;
     }
   }
-  if (!user_items.empty()) {
-    shared->user_index = std::make_unique<retrieval::SearchIndex>(shared->embedder, std::move(user_items));
-  }
-  if (!bot_items.empty()) {
-    shared->bot_index = std::make_unique<retrieval::SearchIndex>(shared->embedder, std::move(bot_items));
-  }
-  if (!flow_items.empty()) {
-    shared->flows_index = std::make_unique<retrieval::SearchIndex>(shared->embedder, std::move(flow_items));
-  }
-  if (!config->kb_docs.empty()) {
-    std::vector<retrieval::KbDocument> docs;
-    for (const auto& d : config->kb_docs) docs.push_back({d.path, d.content});
-    shared->kb = std::make_unique<retrieval::KnowledgeBase>(shared->embedder, docs);
+  try {
+    auto build = [&](std::vector<retrieval::IndexItem> items, embeddings::IndexPurpose purpose,
+                     const char* label) -> std::unique_ptr<retrieval::SearchIndex> {
+      if (items.empty()) return nullptr;
+      embeddings::IndexReport report;
+      auto index = shared->indexer->build(std::move(items), purpose, label, &report);
+      if (options.index_reports) options.index_reports->push_back(report);
+      return index;
+    };
+    shared->user_index = build(std::move(user_items), embeddings::IndexPurpose::kDialog, "user messages");
+    shared->bot_index = build(std::move(bot_items), embeddings::IndexPurpose::kDialog, "bot messages");
+    shared->flows_index = build(std::move(flow_items), embeddings::IndexPurpose::kDialog, "flows");
+    if (!config->kb_docs.empty()) {
+      std::vector<retrieval::KbDocument> docs;
+      for (const auto& d : config->kb_docs) docs.push_back({d.path, d.content});
+      embeddings::IndexReport report;
+      shared->kb = shared->indexer->build_kb(docs, &report);
+      if (options.index_reports) options.index_reports->push_back(report);
+    }
+  } catch (const retrieval::EmbeddingError& e) {
+    *error = std::string("building the indexes: ") + e.what();
+    return nullptr;
   }
 
   // Prompts.

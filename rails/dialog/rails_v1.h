@@ -24,6 +24,7 @@
 #include "llm/model_router.h"
 #include "rails/config/rails_config.h"
 #include "rails/dialog/generation.h"
+#include "rails/embeddings/config_indexes.h"
 #include "rails/prompts/task_prompt.h"
 #include "retrieval/kb_chunker.h"
 #include "retrieval/search_index.h"
@@ -45,6 +46,13 @@ struct DialogOptions {
   std::function<void(const LlmCallInfo&)> on_llm_call;
   // Called for every event of the turn (railguard chat --verbose).
   std::function<void(const colang::Dict&)> on_event;
+  // Embedders shared with other configs of the process (the server's); null:
+  // this config gets its own.
+  std::shared_ptr<embeddings::EmbedderPool> embedder_pool;
+  // Where indexes are saved, progress, where notices go (config_indexes.h).
+  embeddings::IndexingOptions indexing;
+  // Filled (when set) with what building each index did (`railguard index`).
+  std::vector<embeddings::IndexReport>* index_reports = nullptr;
 };
 
 // The built-in Colang 1.0 flows (rails/library/v1/*.co) as (file name, text).

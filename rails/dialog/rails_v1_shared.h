@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "llm/model_router.h"
 #include "rails/config/rails_config.h"
 #include "rails/dialog/rails_v1.h"
+#include "rails/embeddings/config_indexes.h"
 #include "rails/prompts/task_prompt_renderer.h"
 #include "rails/prompts/template/template.h"
 #include "retrieval/kb_chunker.h"
@@ -29,7 +31,9 @@ struct DialogRailsV1::Shared {
   // Compiled bot message templates, by text.
   std::map<std::string, std::shared_ptr<const prompts::Template>, std::less<>> bot_templates;
   bool has_user_messages = false;
-  std::shared_ptr<const retrieval::Embedder> embedder;
+  std::shared_ptr<const embeddings::ConfigIndexer> indexer;
+  std::optional<float> dialog_threshold;  // core.embedding_search_provider search_threshold
+  std::optional<float> kb_threshold;      // knowledge_base.embedding_search_provider search_threshold
   std::unique_ptr<retrieval::SearchIndex> user_index;   // example -> intent
   std::unique_ptr<retrieval::SearchIndex> bot_index;    // intent -> text
   std::unique_ptr<retrieval::SearchIndex> flows_index;  // flow line -> flow source

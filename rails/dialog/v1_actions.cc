@@ -20,6 +20,14 @@ using runtime::v1::ActionOutcome;
 
 namespace {
 
+// The top 3 chunks (spec 4) at or above the kb's search_threshold, if any.
+std::vector<retrieval::KbChunk> kb_search(const retrieval::KnowledgeBase& kb, std::string_view query,
+                                          std::optional<float> threshold) {
+  std::vector<retrieval::KbChunk> out;
+  for (const auto& hit : kb.search_hits(query, 3, threshold)) out.push_back(kb.chunks()[hit.index]);
+  return out;
+}
+
 const std::string& str(const Dict& d, std::string_view key) {
   static const std::string kEmpty;
   const Value* v = d.find(key);
@@ -318,6 +326,8 @@ ActionOutcome TurnActions::generate_user_intent(const Call& call) {
       std::optional<float> threshold;
       if (um.embeddings_only_similarity_threshold) {
         threshold = static_cast<float>(*um.embeddings_only_similarity_threshold);
+      } else {
+        threshold = shared_.dialog_threshold;
       }
       std::vector<retrieval::SearchHit> hits = shared_.user_index->search(text, 5, threshold);
       if (!hits.empty() && um.embeddings_only) {
@@ -332,7 +342,7 @@ ActionOutcome TurnActions::generate_user_intent(const Call& call) {
         out.events.push_back(Value(std::move(e)));
         return out;
       }
-      if (threshold) hits = shared_.user_index->search(text, 5);
+      if (threshold != shared_.dialog_threshold) hits = shared_.user_index->search(text, 5, shared_.dialog_threshold);
       // Most relevant last, nearest to the conversation.
       for (auto it = hits.rbegin(); it != hits.rend(); ++it) {
         examples += "user \"" + it->text + "\"\n  " + it->meta + "\n\n";
@@ -368,7 +378,7 @@ ActionOutcome TurnActions::generate_user_intent(const Call& call) {
   } else {
     std::string relevant_chunks;
     if (shared_.kb) {
-      std::vector<retrieval::KbChunk> chunks = shared_.kb->search(text, 3);
+      std::vector<retrieval::KbChunk> chunks = kb_search(*shared_.kb, text, shared_.kb_threshold);
       for (size_t i = 0; i < chunks.size(); ++i) {
         relevant_chunks += (i ? "\n" : "") + chunks[i].body;
       }
@@ -410,7 +420,7 @@ ActionOutcome TurnActions::generate_intent_steps_message(const Call& call) {
   std::vector<retrieval::SearchHit> intent_hits;
   std::vector<std::string> potential;
   if (shared_.user_index) {
-    intent_hits = shared_.user_index->search(text, 10);
+    intent_hits = shared_.user_index->search(text, 10, shared_.dialog_threshold);
     for (const auto& h : intent_hits) {
       if (std::find(potential.begin(), potential.end(), h.meta) == potential.end()) {
         potential.push_back(h.meta);
@@ -424,7 +434,7 @@ ActionOutcome TurnActions::generate_intent_steps_message(const Call& call) {
     std::string example = "user \"" + hit.text + "\"\n  " + intent + "\n";
     bool found_flow = false;
     if (shared_.flows_index) {
-      std::vector<retrieval::SearchHit> flow_hits = shared_.flows_index->search(intent, 10);
+      std::vector<retrieval::SearchHit> flow_hits = shared_.flows_index->search(intent, 10, shared_.dialog_threshold);
       std::set<std::string> seen;
       int taken = 0;
       for (const auto& fh : flow_hits) {
@@ -461,7 +471,7 @@ ActionOutcome TurnActions::generate_intent_steps_message(const Call& call) {
   }
   std::string relevant_chunks;
   if (shared_.kb) {
-    for (const auto& c : shared_.kb->search(text, 3)) relevant_chunks += c.body + "\n";
+    for (const auto& c : kb_search(*shared_.kb, text, shared_.kb_threshold)) relevant_chunks += c.body + "\n";
   }
   Dict vars;
   vars.set("examples", joined_examples);
@@ -528,7 +538,7 @@ ActionOutcome TurnActions::generate_next_steps(const Call& call) {
   const std::string& intent = str(*event, "intent");
   std::string examples;
   if (shared_.flows_index) {
-    std::vector<retrieval::SearchHit> hits = shared_.flows_index->search(intent, 10);
+    std::vector<retrieval::SearchHit> hits = shared_.flows_index->search(intent, 10, shared_.dialog_threshold);
     std::vector<std::string> flows;
     for (const auto& h : hits) {
       if (std::find(flows.begin(), flows.end(), h.meta) == flows.end()) flows.push_back(h.meta);
@@ -691,7 +701,7 @@ ActionOutcome TurnActions::generate_bot_message(const Call& call) {
     } else {
       std::string examples;
       if (shared_.has_user_messages && shared_.bot_index) {
-        auto hits = shared_.bot_index->search(intent, 5);
+        auto hits = shared_.bot_index->search(intent, 5, shared_.dialog_threshold);
         for (auto it = hits.rbegin(); it != hits.rend(); ++it) {
           examples += "bot " + it->text + "\n  \"" + it->meta + "\"\n\n";
         }
@@ -730,7 +740,7 @@ ActionOutcome TurnActions::generate_value(const Call& call) {
   if (const Value* v = call.params.find("instructions"); v && v->is_str()) instructions = v->as_str();
   std::string examples;
   if (shared_.flows_index) {
-    auto hits = shared_.flows_index->search("$" + var_name + " = ", 10);
+    auto hits = shared_.flows_index->search("$" + var_name + " = ", 10, shared_.dialog_threshold);
     std::vector<std::string> flows;
     for (const auto& h : hits) {
       if (std::find(flows.begin(), flows.end(), h.meta) == flows.end()) flows.push_back(h.meta);
@@ -762,7 +772,7 @@ ActionOutcome TurnActions::retrieve_relevant_chunks(const Call& call) {
   ActionOutcome out;
   Value user_message = context_value(call.context, "last_user_message");
   if (user_message.is_str() && !user_message.as_str().empty() && shared_.kb) {
-    std::vector<retrieval::KbChunk> chunks = shared_.kb->search(user_message.as_str(), 3);
+    std::vector<retrieval::KbChunk> chunks = kb_search(*shared_.kb, user_message.as_str(), shared_.kb_threshold);
     std::string joined;
     List sep;
     for (size_t i = 0; i < chunks.size(); ++i) {

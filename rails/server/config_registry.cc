@@ -52,7 +52,9 @@ uint64_t files_stamp(const fs::path& dir) {
 }
 
 std::shared_ptr<const LoadedConfig> load_config(const std::string& id, const fs::path& dir, std::string* error,
-                                                const std::vector<fs::path>& base_dirs) {
+                                                const std::vector<fs::path>& base_dirs,
+                                                std::shared_ptr<embeddings::EmbedderPool> embedders) {
+  if (!embedders) embedders = std::make_shared<embeddings::EmbedderPool>();
   auto out = std::make_shared<LoadedConfig>();
   out->id = id;
   out->dir = dir;
@@ -74,6 +76,7 @@ std::shared_ptr<const LoadedConfig> load_config(const std::string& id, const fs:
   out->model_id = main_model_id(*loaded.config);
   if (loaded.config->colang_version == "1.0") {
     dialog::DialogOptions options;
+    options.embedder_pool = embedders;
     std::string why;
     out->v1 = dialog::DialogRailsV1::create(loaded.config, out->router, options, &why);
     if (!out->v1) {
@@ -114,6 +117,12 @@ std::shared_ptr<const LoadedConfig> load_config(const std::string& id, const fs:
   out->llm_options.renderer = renderer.value();
   out->llm_options.model = out->model_id;
   out->llm_options.config = loaded.config;
+  std::string why;
+  out->llm_options.indexer = embeddings::ConfigIndexer::create(*loaded.config, *embedders, {}, &why);
+  if (!out->llm_options.indexer) {
+    *error = why;
+    return nullptr;
+  }
   return out;
 }
 
@@ -236,7 +245,7 @@ std::shared_ptr<const LoadedConfig> ConfigRegistry::get(const std::vector<std::s
   for (const fs::path& b : base) stamp = stamp * 0x100000001b3ULL ^ files_stamp(b);
   if (current && stamp == old_stamp) return current;
   std::string why;
-  auto loaded = load_config(id, dir, &why, base);
+  auto loaded = load_config(id, dir, &why, base, embedders_);
   std::lock_guard<std::mutex> guard(e.mu);
   if (!loaded) {
     if (e.current) {

@@ -21,6 +21,7 @@
 
 #include "llm/model_router.h"
 #include "rails/actions/llm_actions.h"
+#include "rails/embeddings/embedder_pool.h"
 #include "rails/config/rails_config.h"
 #include "rails/dialog/rails_v1.h"
 #include "runtime/flow_library.h"
@@ -59,7 +60,8 @@ struct LoadedConfig {
 // whose settings and flows the config's own override.
 std::shared_ptr<const LoadedConfig> load_config(const std::string& id, const std::filesystem::path& dir,
                                                 std::string* error,
-                                                const std::vector<std::filesystem::path>& base_dirs = {});
+                                                const std::vector<std::filesystem::path>& base_dirs = {},
+                                                std::shared_ptr<embeddings::EmbedderPool> embedders = nullptr);
 
 class ConfigRegistry {
  public:
@@ -99,6 +101,8 @@ class ConfigRegistry {
   std::string single_id_;
   std::mutex entries_mu_;
   std::map<std::string, std::unique_ptr<Entry>> entries_;
+  // Embedders shared by every config (a model or the word vectors load once).
+  std::shared_ptr<embeddings::EmbedderPool> embedders_ = std::make_shared<embeddings::EmbedderPool>();
 };
 
 // A cheap fingerprint of a folder's files (paths, sizes, mtimes).

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "llm/providers/openai_compatible/http_transport.h"
+#include "llm/providers/openai_compatible/response_util.h"
 #include "llm/providers/openai_compatible/sse_decoder.h"
 
 namespace rg::llm {
@@ -18,22 +19,8 @@ namespace {
 
 using json = nlohmann::json;
 namespace oc = openai_compatible;
-
-// The first `limit` bytes of `s`, for messages.
-std::string excerpt(const std::string& s, size_t limit = 200) {
-  return s.size() <= limit ? s : s.substr(0, limit) + "...";
-}
-
-// Parses `text`; on failure says "malformed JSON at byte N".
-bool parse_json(const std::string& text, json& out, std::string& what) {
-  try {
-    out = json::parse(text);
-    return true;
-  } catch (const json::parse_error& e) {
-    what = "malformed JSON at byte " + std::to_string(e.byte) + " (" + excerpt(text, 80) + ")";
-    return false;
-  }
-}
+using oc::error_text;
+using oc::parse_json;
 
 int int_field(const json& obj, const char* key) {
   if (!obj.is_object()) return 0;
@@ -47,30 +34,6 @@ void read_usage(const json& body, Completion& c) {
   c.prompt_tokens = int_field(*it, "prompt_tokens");
   c.completion_tokens = int_field(*it, "completion_tokens");
   c.total_tokens = int_field(*it, "total_tokens");
-}
-
-// The provider's own error text from an error body ({"error": {"message": ...}}
-// or {"error": "..."} or {"detail": ...}), else the body's start.
-std::string error_text(const std::string& body) {
-  json j = json::parse(body, nullptr, false);
-  if (j.is_object()) {
-    auto e = j.find("error");
-    if (e != j.end() && e->is_object() && e->contains("message") && (*e)["message"].is_string())
-      return (*e)["message"].get<std::string>();
-    if (e != j.end() && e->is_string()) return e->get<std::string>();
-    auto d = j.find("detail");
-    if (d != j.end()) return d->is_string() ? d->get<std::string>() : d->dump();
-  }
-  return excerpt(body);
-}
-
-// Retry-After in ms (seconds as a number; HTTP dates are not honoured), or -1.
-long retry_after_ms(const std::string& value) {
-  if (value.empty()) return -1;
-  char* end = nullptr;
-  double s = std::strtod(value.c_str(), &end);
-  if (end == value.c_str() || *end != '\0' || !(s >= 0)) return -1;
-  return static_cast<long>(std::llround(s * 1000.0));
 }
 
 // The request body: model, messages or prompt, parameters (call over defaults), extras.
@@ -243,14 +206,8 @@ Result<Completion> OpenAiCompatibleProvider::call(const LlmRequest& request, int
 
     if (r.status == 429 || (r.status >= 500 && r.status <= 599)) {
       if (attempt < o.max_retries) {
-        long delay = retry_after_ms(r.retry_after);
-        if (delay < 0) {
-          double full = std::min<double>(o.retry_max_delay_ms,
-                                         o.retry_base_delay_ms * std::ldexp(1.0, attempt));
-          delay = static_cast<long>(full / 2 + std::uniform_real_distribution<double>(0, full / 2)(rng));
-        }
-        delay = std::min(delay, o.retry_max_delay_ms);
-        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(oc::retry_delay_ms(o, attempt, r.retry_after, rng)));
         continue;
       }
       return fail(ErrorCode::kProvider,
