@@ -201,14 +201,14 @@ TEST_CASE("sif embedder: unit vectors, deterministic, meaning from the vectors")
   auto wv = WordVectors::load(write_synthetic("sif.bin"), &error);
   REQUIRE_MESSAGE(wv, error);
   SifEmbedder e(wv);
-  CHECK(e.name() == "wink-sif-8d");
-  CHECK(e.dimension() == kDims);
+  CHECK(e.name() == "wink-sif-8d+lex256");
+  CHECK(e.dimension() == kDims + 256);
   const std::vector<std::string> texts = {"hey there", "hi", "what is the weather", "", "?!", "zzzq qqqz",
                                           "HELLO!", "hello", "weathr", "not good", "e-mail", "email"};
   auto v = e.embed(texts);
   REQUIRE(v.size() == texts.size());
   for (const auto& x : v) {
-    REQUIRE(x.size() == kDims);
+    REQUIRE(x.size() == e.dimension());
     CHECK(norm(x) == doctest::Approx(1.0f).epsilon(1e-5));
   }
   CHECK(cosine(v[0], v[1]) > cosine(v[0], v[2]) + 0.3f);  // greeting vs weather
@@ -233,6 +233,32 @@ TEST_CASE("sif embedder: unit vectors, deterministic, meaning from the vectors")
   auto u = p.embed({"zzzq", "", "weathr"});
   CHECK(cosine(u[0], u[1]) == doctest::Approx(1.0f));  // nothing known: the no-word vector
   CHECK(cosine(u[2], u[1]) == doctest::Approx(1.0f));
+}
+
+TEST_CASE("sif embedder: function words, negation, lexical channel") {
+  auto wv = WordVectors::load(write_synthetic("parts.bin"));
+  REQUIRE(wv);
+  const SifEmbedder e(wv);
+  // "the", "is", "what", "there", "do" are conversational function words:
+  // capped at the weight of rank function_word_rank; "not" is a cue.
+  CHECK(e.is_function_word(*wv->find("what")));
+  CHECK_FALSE(e.is_function_word(*wv->find("weather")));
+  CHECK_FALSE(e.is_function_word(*wv->find("not")));
+  CHECK(e.word_weight(*wv->find("there")) <= e.weight_of_rank(e.options().function_word_rank));
+  // Only function words: still a unit vector (their vectors, not the no-word one).
+  auto v = e.embed({"what is there", "", "good", "not good", "rain", "rains"});
+  CHECK(norm(v[0]) == doctest::Approx(1.0f).epsilon(1e-5));
+  CHECK(cosine(v[0], v[1]) < 0.99f);
+  CHECK(cosine(v[2], v[3]) < 0.9f);
+  // "rains" lemmatises to "rain": the lexical buckets match too.
+  CHECK(e.lemma("rains") == "rain");
+  CHECK(cosine(v[4], v[5]) == doctest::Approx(1.0f).epsilon(1e-4));
+  // The lexical channel off: dimension is the word vectors'.
+  SifEmbedder::Options o;
+  o.lexical_weight = 0;
+  const SifEmbedder plain(wv, o);
+  CHECK(plain.dimension() == kDims);
+  CHECK(plain.name() == "wink-sif-8d");
 }
 
 TEST_CASE("sif embedder: the same vectors from 4 threads") {
@@ -265,8 +291,8 @@ TEST_CASE("builtin embedder: $RAILGUARD_WORD_VECTORS wins; a corrupt file is rep
   std::string notice;
   auto e = rg::retrieval::make_builtin_embedder(&notice);
   REQUIRE(e);
-  CHECK(e->name() == "wink-sif-8d");
-  CHECK(notice == "embeddings: built-in wink-sif-8d (" + path + ")");
+  CHECK(e->name() == "wink-sif-8d+lex256");
+  CHECK(notice == "embeddings: built-in wink-sif-8d+lex256 (" + path + ")");
   // Loaded once: a second call while the first is held shares it.
   CHECK(rg::retrieval::make_builtin_embedder() == e);
 
@@ -296,7 +322,24 @@ TEST_CASE("real word vectors: greetings are near each other") {
     return;
   }
   MESSAGE("real word vectors: " << e->vectors()->path());
-  CHECK(e->name() == "wink-sif-100d");
+  CHECK(e->name() == "wink-sif-100d+lex256");
   auto v = e->embed({"hey there", "hi", "what is the weather"});
   CHECK(cosine(v[0], v[1]) > cosine(v[0], v[2]));
+  // The lexical channel's lemmas: inflection and derivation, checked against
+  // the vocabulary.
+  CHECK(e->lemma("stocks") == "stock");
+  CHECK(e->lemma("assistance") == "assist");
+  CHECK(e->lemma("summarization") == "summarize");
+  CHECK(e->lemma("countries") == "country");
+  CHECK(e->lemma("stopped") == "stop");
+  CHECK(e->lemma("e-mail") == "email");
+  CHECK(e->lemma("thing") == "thing");
+  // Conversational function words weigh less than content words.
+  const auto& wv = *e->vectors();
+  CHECK(e->word_weight(*wv.find("tell")) < 0.1f);
+  CHECK(e->word_weight(*wv.find("please")) < 0.1f);
+  CHECK(e->word_weight(*wv.find("weather")) > 0.5f);
+  // Negation: "not good" is further from "good" than "really good" is.
+  auto n = e->embed({"good", "not good", "really good"});
+  CHECK(cosine(n[0], n[1]) < cosine(n[0], n[2]) - 0.1f);
 }
