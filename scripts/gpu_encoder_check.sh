@@ -13,7 +13,7 @@
 #   scripts/gpu_encoder_check.sh [--tiny] [--sanitize] [--no-bench] [--profile] [OUT_DIR]
 #
 # --tiny also writes make_fixture.py's tiny fixture to OUT_DIR/tiny.
-# --sanitize runs the test under compute-sanitizer memcheck too.
+# --sanitize runs the test under compute-sanitizer memcheck (and racecheck) too.
 # --profile adds ncu's per-kernel time of one batch of 256 x 128 tokens.
 # Needs nlohmann/ and doctest/ headers under build-device/include (copy them
 # from /usr/include here and carry build-device/include with the run).
@@ -69,6 +69,10 @@ if [ "$sanitize" = 1 ]; then
   timeout 300 compute-sanitizer --tool memcheck --leak-check no "$build/bin/encoder_forward_test" \
     >"$out/memcheck.log" 2>&1
   echo "memcheck exit $?"; grep -E "ERROR SUMMARY|Invalid" "$out/memcheck.log" | head -5
+  step "compute-sanitizer racecheck (attention, head sizes 32 and 64)"
+  timeout 300 compute-sanitizer --tool racecheck "$build/bin/encoder_forward_test" \
+    '-tc=*mean pooling*,*CLS pooling*' >"$out/racecheck.log" 2>&1
+  echo "racecheck exit $?"; grep -E "ERROR SUMMARY|RACE REPORT|hazard" "$out/racecheck.log" | head -5
 fi
 
 wait "$fixture_pid" || { step "fixtures FAILED"; cat "$out/fixtures.log"; exit 1; }

@@ -19,7 +19,9 @@
 #include "kernels/cuda/encoder_kernels.cuh"
 
 #include <cfloat>
+#include <cstdlib>
 #include <string>
+#include <type_traits>
 
 namespace rg::kernels::cuda {
 namespace {
@@ -172,9 +174,25 @@ bool attention_supports_head_dim(int head_dim) {
   return head_dim == 16 || head_dim == 32 || head_dim == 64 || head_dim == 128;
 }
 
+// bf16 goes to the tensor-core kernel (attention_mma.cu) where it has the head
+// size, unless RG_GPU_ENCODER_MMA_ATTENTION=0.
+bool use_mma_attention() {
+  static const bool use = [] {
+    const char* v = std::getenv("RG_GPU_ENCODER_MMA_ATTENTION");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  return use;
+}
+
 template <typename GemmIn>
 void launch_attention(const GemmIn* qkv, const float* qkv_bias, const int32_t* mask, int batch,
                       int seq_len, int heads, int head_dim, GemmIn* ctx, cudaStream_t stream) {
+  if constexpr (std::is_same_v<GemmIn, __nv_bfloat16>) {
+    if (use_mma_attention() &&
+        launch_attention_mma(qkv, qkv_bias, mask, batch, seq_len, heads, head_dim, ctx, stream)) {
+      return;
+    }
+  }
   switch (head_dim) {
     case 16: launch_for<16>(qkv, qkv_bias, mask, batch, seq_len, heads, ctx, stream); break;
     case 32: launch_for<32>(qkv, qkv_bias, mask, batch, seq_len, heads, ctx, stream); break;

@@ -48,6 +48,12 @@ template <typename GemmIn>
 void launch_attention(const GemmIn* qkv, const float* qkv_bias, const int32_t* mask, int batch,
                       int seq_len, int heads, int head_dim, GemmIn* ctx, cudaStream_t stream);
 
+// attention_mma.cu: the same on the tensor cores for bf16 (head sizes 32 and
+// 64); returns false, launching nothing, for other head sizes.
+bool launch_attention_mma(const __nv_bfloat16* qkv, const float* qkv_bias, const int32_t* mask,
+                          int batch, int seq_len, int heads, int head_dim, __nv_bfloat16* ctx,
+                          cudaStream_t stream);
+
 // bias_activation.cu: out = act(in + bias), in [rows, cols]; out may be in.
 template <typename GemmIn>
 void launch_bias_activation(const GemmIn* in, const float* bias, int rows, int cols,

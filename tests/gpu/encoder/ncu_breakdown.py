@@ -13,7 +13,7 @@ import sys
 
 def short(name):
     name = re.sub(r"\(.*", "", name)            # argument list
-    for key in ("attention_kernel", "embedding_layer_norm_kernel",
+    for key in ("attention_mma_kernel", "attention_kernel", "embedding_layer_norm_kernel",
                 "bias_residual_layer_norm_kernel", "bias_activation", "pool_normalize_kernel"):
         if key in name:
             return key
