@@ -483,6 +483,11 @@ class Builder {
     for (size_t i = 0; i < c.models.size(); ++i) {
       const ModelConfig& m = c.models[i];
       if (m.engine.empty()) continue;  // reported
+      if (m.type == "embeddings") {
+        // Embedding engines are checked where the embedder is made
+        // (rails/embeddings/embedder_pool.h), with the engines it knows.
+        continue;
+      }
       if (std::find(engines.begin(), engines.end(), m.engine) == engines.end()) {
         std::string known;
         for (const auto& e : engines) known += (known.empty() ? "" : ", ") + e;

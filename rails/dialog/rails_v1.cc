@@ -242,10 +242,7 @@ std::shared_ptr<const DialogRailsV1> DialogRailsV1::create(
     auto build = [&](std::vector<retrieval::IndexItem> items, embeddings::IndexPurpose purpose,
                      const char* label) -> std::unique_ptr<retrieval::SearchIndex> {
       if (items.empty()) return nullptr;
-      embeddings::IndexReport report;
-      auto index = shared->indexer->build(std::move(items), purpose, label, &report);
-      if (options.index_reports) options.index_reports->push_back(report);
-      return index;
+      return shared->indexer->build(std::move(items), purpose, label);
     };
     shared->user_index = build(std::move(user_items), embeddings::IndexPurpose::kDialog, "user messages");
     shared->bot_index = build(std::move(bot_items), embeddings::IndexPurpose::kDialog, "bot messages");
@@ -253,9 +250,7 @@ std::shared_ptr<const DialogRailsV1> DialogRailsV1::create(
     if (!config->kb_docs.empty()) {
       std::vector<retrieval::KbDocument> docs;
       for (const auto& d : config->kb_docs) docs.push_back({d.path, d.content});
-      embeddings::IndexReport report;
-      shared->kb = shared->indexer->build_kb(docs, &report);
-      if (options.index_reports) options.index_reports->push_back(report);
+      shared->kb = shared->indexer->build_kb(docs);
     }
   } catch (const retrieval::EmbeddingError& e) {
     *error = std::string("building the indexes: ") + e.what();

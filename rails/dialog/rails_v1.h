@@ -51,8 +51,6 @@ struct DialogOptions {
   std::shared_ptr<embeddings::EmbedderPool> embedder_pool;
   // Where indexes are saved, progress, where notices go (config_indexes.h).
   embeddings::IndexingOptions indexing;
-  // Filled (when set) with what building each index did (`railguard index`).
-  std::vector<embeddings::IndexReport>* index_reports = nullptr;
 };
 
 // The built-in Colang 1.0 flows (rails/library/v1/*.co) as (file name, text).

@@ -76,7 +76,9 @@ std::unique_ptr<retrieval::SearchIndex> ConfigIndexer::build(std::vector<retriev
   auto index = retrieval::SearchIndex::build(choice.embedder, std::move(items), options_for(choice, n, label), &error,
                                              &info);
   if (!index) throw retrieval::EmbeddingError(label + " index: " + error);
-  if (report) *report = IndexReport{label, choice.embedder->name(), n, info.loaded, info.saved, info.cache_file};
+  IndexReport r{label, choice.embedder->name(), n, info.loaded, info.saved, info.cache_file};
+  if (options_.on_built) options_.on_built(r);
+  if (report) *report = std::move(r);
   return std::make_unique<retrieval::SearchIndex>(std::move(*index));
 }
 
@@ -90,9 +92,10 @@ std::unique_ptr<retrieval::KnowledgeBase> ConfigIndexer::build_kb(const std::vec
                                             options_for(kb_, documents.size() * 8, "knowledge base"), &error,
                                             retrieval::kDefaultMaxChunkSize, &info);
   if (!kb) throw retrieval::EmbeddingError("knowledge base index: " + error);
-  if (report)
-    *report = IndexReport{"knowledge base", kb_.embedder->name(), kb->chunks().size(), info.loaded, info.saved,
-                          info.cache_file};
+  IndexReport r{"knowledge base", kb_.embedder->name(), kb->chunks().size(), info.loaded, info.saved,
+                info.cache_file};
+  if (options_.on_built) options_.on_built(r);
+  if (report) *report = std::move(r);
   return std::make_unique<retrieval::KnowledgeBase>(std::move(*kb));
 }
 

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,14 +34,6 @@
 
 namespace rg::rails::embeddings {
 
-struct IndexingOptions {
-  std::optional<std::filesystem::path> cache_dir;  // unset: $RAILGUARD_INDEX_CACHE / default
-  bool save_all = false;
-  retrieval::ProgressBar::Mode progress = retrieval::ProgressBar::Mode::kAuto;
-  // Where notices and warnings go; default: a line on stderr each.
-  std::function<void(const std::string&)> log;
-};
-
 // What one build did, for `railguard index`.
 struct IndexReport {
   std::string label;
@@ -50,6 +43,17 @@ struct IndexReport {
   bool saved = false;
   std::filesystem::path file;
 };
+
+struct IndexingOptions {
+  std::optional<std::filesystem::path> cache_dir;  // unset: $RAILGUARD_INDEX_CACHE / default
+  bool save_all = false;
+  retrieval::ProgressBar::Mode progress = retrieval::ProgressBar::Mode::kAuto;
+  // Where notices and warnings go; default: a line on stderr each.
+  std::function<void(const std::string&)> log;
+  // Told about every index built (`railguard index` prints them).
+  std::function<void(const IndexReport&)> on_built;
+};
+
 
 class ConfigIndexer {
  public:
@@ -63,7 +67,8 @@ class ConfigIndexer {
     return p == IndexPurpose::kDialog ? dialog_settings_.search_threshold : kb_settings_.search_threshold;
   }
 
-  // An index of `items` (never empty). `report`, when given, gets what happened.
+  // An index of `items` (never empty). `report`, when given, gets what
+  // happened (on_built too).
   std::unique_ptr<retrieval::SearchIndex> build(std::vector<retrieval::IndexItem> items, IndexPurpose purpose,
                                                 const std::string& label, IndexReport* report = nullptr) const;
   std::unique_ptr<retrieval::KnowledgeBase> build_kb(const std::vector<retrieval::KbDocument>& documents,
