@@ -130,7 +130,7 @@ void bench_retrieval() {
     for (auto [name, e] : {std::pair<std::string, const rg::retrieval::Embedder*>{builtin->name(), builtin.get()},
                            {ngram.name(), &ngram}}) {
       const double s = median_seconds([&] { (void)e->embed(sentences); }, 1, 5, g_quick ? 0.2 : 1.0);
-      g_rows.push_back({name, "cpu (1 thread)", "fp32", 256, tokens, 256 / s, s * 1e3});
+      g_rows.push_back({name, "cpu", "fp32", 256, tokens, 256 / s, s * 1e3});
     }
   }
 }
