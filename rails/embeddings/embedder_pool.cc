@@ -1,10 +1,12 @@
 #include "rails/embeddings/embedder_pool.h"
 
+#include <chrono>
 #include <utility>
 
 #include "llm/providers/openai_compatible/embeddings_client.h"
 #include "rails/embeddings/model_locator.h"
 #include "rails/embeddings/remote_embedder.h"
+#include "retrieval/batching_embedder.h"
 #include "retrieval/default_embedder.h"
 #include "retrieval/embedding_cache.h"
 #include "retrieval/transformer/transformer_embedder.h"
@@ -61,7 +63,10 @@ std::string transformer_options(const EmbeddingSettings& s, retrieval::Transform
 }  // namespace
 
 EmbedderChoice EmbedderPool::get(const EmbeddingSettings& s, const fs::path& config_dir) {
-  std::string key = s.engine + '\x1f' + s.model + '\x1f' + s.parameters.dump() + '\x1f' +
+  std::string key = std::string(s.use_batching ? "batch:" + std::to_string(s.max_batch_size) + ":" +
+                                                      std::to_string(s.max_batch_hold_s)
+                                                : "") +
+                    s.engine + '\x1f' + s.model + '\x1f' + s.parameters.dump() + '\x1f' +
                     (s.cache.enabled ? "cache:" + s.cache.key_generator + ":" + s.cache.store + ":" + s.cache.cache_dir
                                      : std::string()) +
                     '\x1f' + (names_a_path(s.model) ? config_dir.string() : std::string());
@@ -132,6 +137,12 @@ EmbedderChoice EmbedderPool::make(const EmbeddingSettings& s, const fs::path& co
     return c;
   }
 
+  if (s.use_batching) {
+    c.embedder = std::make_shared<retrieval::BatchingEmbedder>(
+        c.embedder, static_cast<std::size_t>(s.max_batch_size),
+        std::chrono::microseconds(static_cast<long long>(s.max_batch_hold_s * 1e6)));
+    c.notice += " (batching up to " + std::to_string(s.max_batch_size) + " texts)";
+  }
   if (s.cache.enabled) {
     retrieval::EmbeddingCacheConfig cc;
     cc.enabled = true;

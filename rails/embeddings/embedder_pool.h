@@ -18,7 +18,9 @@
 //                              (fp32|bf16, GPU), max_batch, max_seq_length.
 //   openai, nim, nvidia_ai_endpoints, vllm_openai, ollama
 //                              an OpenAI-compatible /embeddings endpoint (remote_embedder.h)
-// cache.enabled wraps the result in a retrieval::CachedEmbedder.
+// use_batching wraps the result in a retrieval::BatchingEmbedder (concurrent
+// calls coalesced up to max_batch_size texts / max_batch_hold seconds), then
+// cache.enabled in a retrieval::CachedEmbedder (hits never wait for a batch).
 // Thread-safe.
 #pragma once
 
