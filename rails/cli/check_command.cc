@@ -13,6 +13,8 @@
 #include "rails/cli/colang_loader.h"
 #include "rails/config/rails_config.h"
 #include "rails/dialog/rails_v1.h"
+#include "rails/embeddings/embedder_pool.h"
+#include "rails/embeddings/embedding_settings.h"
 #include "runtime/flow_library.h"
 
 namespace rg::cli {
@@ -122,6 +124,31 @@ int check_command(int argc, char** argv) {
         // For 2.x the loader below reports the .co files.
         if (v2 && fs::path(d.file).extension() == ".co") continue;
         report(d);
+      }
+      // Embedding settings (spec 4): fields and engine names, without
+      // loading any model.
+      if (config.ok()) {
+        for (auto purpose : {rails::embeddings::IndexPurpose::kDialog, rails::embeddings::IndexPurpose::kKnowledgeBase}) {
+          auto settings = rails::embeddings::embedding_settings_for(*config.config, purpose);
+          std::string why = settings.settings ? rails::embeddings::check_embedding_engine(*settings.settings)
+                                              : settings.error;
+          if (why.empty()) continue;
+          colang::Diagnostic d;
+          d.file = (fs::path(path) / "config.yml").string();
+          // A `models:` entry at fault: point at it.
+          for (size_t i = 0; i < config.config->models.size(); ++i) {
+            const auto& src = config.config->models[i].source;
+            if (why.rfind("models[" + std::to_string(i) + "]", 0) == 0 && !src.file.empty()) {
+              d.file = src.file;
+              d.line = src.line;
+              d.column = src.column;
+            }
+          }
+          d.code = "config";
+          d.message = why;
+          report(d);
+          break;  // the same models entry would be reported twice
+        }
       }
       if (!v2) {
         files += config.config->colang_files.size();

@@ -60,7 +60,19 @@ std::string transformer_options(const EmbeddingSettings& s, retrieval::Transform
   return "";
 }
 
+std::string unknown_engine(const EmbeddingSettings& s) {
+  return field(s, "engine") + ": unknown embedding engine '" + s.engine +
+         "' (known: builtin, FastEmbed, SentenceTransformers, openai, nim, nvidia_ai_endpoints, "
+         "vllm_openai, ollama)";
+}
+
 }  // namespace
+
+std::string check_embedding_engine(const EmbeddingSettings& s) {
+  if (s.engine.empty() || s.engine == "builtin" || is_transformer_engine(s.engine) || is_remote_engine(s.engine))
+    return "";
+  return unknown_engine(s);
+}
 
 EmbedderChoice EmbedderPool::get(const EmbeddingSettings& s, const fs::path& config_dir) {
   std::string key = std::string(s.use_batching ? "batch:" + std::to_string(s.max_batch_size) + ":" +
@@ -131,9 +143,7 @@ EmbedderChoice EmbedderPool::make(const EmbeddingSettings& s, const fs::path& co
                s.model + "'";
     c.embedder = std::make_shared<RemoteEmbedder>(std::move(client.value()));
   } else {
-    c.error = field(s, "engine") + ": unknown embedding engine '" + engine +
-              "' (known: builtin, FastEmbed, SentenceTransformers, openai, nim, nvidia_ai_endpoints, "
-              "vllm_openai, ollama)";
+    c.error = unknown_engine(s);
     return c;
   }
 

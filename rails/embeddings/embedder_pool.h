@@ -42,6 +42,10 @@ struct EmbedderChoice {
   bool builtin = false;  // the built-in embedder (cheap: indexes are not worth saving)
 };
 
+// "" when settings.engine is one of the engines above, else the error get()
+// would give (for `railguard check`, which must not load models).
+std::string check_embedding_engine(const EmbeddingSettings& settings);
+
 class EmbedderPool {
  public:
   EmbedderChoice get(const EmbeddingSettings& settings, const std::filesystem::path& config_dir);
