@@ -7,7 +7,7 @@
 // ../shared/data/intents_public.jsonl or bench/data/intents_sanity.jsonl. For
 // every embedder available (the built-in SIF embedder when the word-vector
 // file loads, the hashed n-gram fallback, and each --model DIR transformer
-// folder once that engine is wired in, see make_model_embedder) it runs
+// folder: a BERT-family sentence encoder, retrieval/transformer/) it runs
 // leave-one-out under two rules:
 //
 //  strict   every line is an utterance. Each line is matched against all OTHER
@@ -59,6 +59,7 @@
 #include "retrieval/default_embedder.h"
 #include "retrieval/ngram_embedder.h"
 #include "retrieval/sif_embedder.h"
+#include "retrieval/transformer/transformer_embedder.h"
 #include "retrieval/word_vectors.h"
 
 namespace {
@@ -107,10 +108,12 @@ std::string normalize_text(const std::string& text) {
 // Hook for the transformer engine (retrieval/transformer/, another issue
 // item): return an Embedder for a model folder. Until it is wired in, --model
 // reports that and is skipped.
+// A BERT-family sentence encoder folder (config.json, model.safetensors,
+// tokenizer.json), on the GPU when there is one.
 std::shared_ptr<const Embedder> make_model_embedder(const std::string& dir, std::string* error) {
-  *error = "transformer embedder not wired into this bench yet (bench/intents_bench.cc make_model_embedder); " +
-           dir + " skipped";
-  return nullptr;
+  rg::retrieval::TransformerEmbedder::Options options;
+  options.print_notices = false;
+  return rg::retrieval::TransformerEmbedder::load(dir, options, error);
 }
 
 float dot(const std::vector<float>& a, const std::vector<float>& b) {

@@ -58,6 +58,7 @@ std::shared_ptr<const ConfigIndexer> ConfigIndexer::create(const config::RailsCo
 retrieval::SearchIndexOptions ConfigIndexer::options_for(const EmbedderChoice& choice, std::size_t items,
                                                          const std::string& label) const {
   retrieval::SearchIndexOptions o;
+  o.index_spec = (&choice == &kb_ ? kb_settings_ : dialog_settings_).index_spec;
   if (options_.save_all || !choice.builtin || items >= kSaveBuiltinFrom) o.cache_dir = cache_dir_;
   o.progress = options_.progress;
   o.progress_label = label;

@@ -1,6 +1,7 @@
 #include "rails/embeddings/embedding_settings.h"
 
 #include "colang/value_json.h"
+#include "retrieval/vector_index.h"
 
 namespace rg::rails::embeddings {
 
@@ -94,6 +95,10 @@ SettingsResult embedding_settings_for(const config::RailsConfig& config, IndexPu
         threshold >= 0 && p.find("search_threshold")->is_number())
       s.search_threshold = static_cast<float>(threshold);
     r.boolean(p, "use_batching", "parameters.use_batching", s.use_batching);
+    if (r.string(p, "index", "parameters.index", s.index_spec) && !s.index_spec.empty()) {
+      std::string why;
+      if (!retrieval::make_vector_index(s.index_spec, 4, &why)) r.fail("parameters.index", why, nullptr);
+    }
     double batch = s.max_batch_size;
     if (r.number(p, "max_batch_size", "parameters.max_batch_size", batch)) {
       if (batch < 1 || batch != static_cast<int>(batch))

@@ -9,8 +9,8 @@
 //                 would download FastEmbed all-MiniLM-L6-v2).
 //   parameters:   esp.parameters.embedding_parameters, else that model's
 //                 parameters.
-//   search_threshold, use_batching, max_batch_size, max_batch_hold: from
-//                 esp.parameters; cache: esp.cache.
+//   search_threshold, use_batching, max_batch_size, max_batch_hold, index:
+//                 from esp.parameters; cache: esp.cache.
 //
 // Errors name the field: "core.embedding_search_provider.parameters.
 // max_batch_size: expected a positive integer, got 'x'".
@@ -44,6 +44,10 @@ struct EmbeddingSettings {
   int max_batch_size = 10;
   double max_batch_hold_s = 0.01;
   EmbeddingCacheSettings cache;
+  // parameters.index (railguard's own): the FAISS structure, a
+  // retrieval::make_vector_index string ("auto" = exact up to 20,000
+  // vectors then HNSW, "auto:<n>", "Flat", "HNSW32,efSearch=256"); "" = auto.
+  std::string index_spec;
   std::string source;  // where engine/model came from, for messages ("models[1]", ...)
 };
 

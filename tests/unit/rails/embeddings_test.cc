@@ -122,6 +122,8 @@ TEST_CASE("settings: errors name the field") {
       {"knowledge_base:\n  embedding_search_provider:\n    name: my_provider\n",
        "knowledge_base.embedding_search_provider.name: unknown embedding search provider 'my_provider'"},
       {"core:\n  embedding_search_provider:\n    cache: {key_generator: crc}\n", "cache.key_generator"},
+      {"core:\n  embedding_search_provider:\n    parameters: {index: IVF4096}\n",
+       "core.embedding_search_provider.parameters.index: "},
   };
   for (const Case& k : cases) {
     CAPTURE(k.yaml);
