@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "retrieval/half_float.h"
+
 namespace rg::retrieval {
 
 struct SafeTensorInfo {
@@ -63,11 +65,7 @@ class SafetensorsFile {
 // Bytes per element of a dtype name; 0 when unknown.
 std::size_t safetensors_dtype_size(std::string_view dtype);
 
-// IEEE half / bfloat16 <-> float (round to nearest even).
-float half_to_float(std::uint16_t h);
-float bf16_to_float(std::uint16_t b);
-std::uint16_t float_to_half(float f);
-std::uint16_t float_to_bf16(float f);
+// IEEE half / bfloat16 <-> float: retrieval/half_float.h.
 
 // One tensor to write: fp32 values stored as `dtype` ("F32", "F16", "BF16").
 struct SafeTensorToWrite {
