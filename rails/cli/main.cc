@@ -5,6 +5,7 @@
 
 #include "rails/cli/chat_command.h"
 #include "rails/cli/check_command.h"
+#include "rails/cli/eval_command.h"
 #include "rails/cli/index_command.h"
 #ifdef RG_HAVE_SERVER
 #include "rails/cli/server_command.h"
@@ -22,6 +23,7 @@ constexpr std::string_view kUsage =
     "commands:\n"
     "  chat --config DIR [--verbose] [--seed N]   talk to a Colang 2.x config\n"
     "  check PATH...                              parse and validate .co files / config folders\n"
+    "  eval --config DIR --dataset FILE.jsonl     measure a config's rails on labelled examples\n"
     "  index --config DIR [--cache-dir DIR]       build and save a config's embedding indexes\n"
 #ifdef RG_HAVE_SERVER
     "  server --config DIR [--port N] ...         the rails server (HTTP API, OpenAI API, chat page)\n"
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
   if (command == "chat") return rg::cli::chat_command(argc - 1, argv + 1);
   if (command == "check") return rg::cli::check_command(argc - 1, argv + 1);
   if (command == "index") return rg::cli::index_command(argc - 1, argv + 1);
+  if (command == "eval") return rg::cli::eval_command(argc - 1, argv + 1);
 #ifdef RG_HAVE_SERVER
   if (command == "server") return rg::cli::server_command(argc - 1, argv + 1);
 #endif
