@@ -9,8 +9,10 @@
 #include "rails/dialog/rails_v1_shared.h"
 #include "rails/dialog/v1_actions.h"
 #include "rails/prompts/history_filters.h"
+#include "rails/prompts/output_parsers.h"
 #include "runtime/eval.h"
 #include "runtime/v1/conversation.h"
+#include "runtime/v1/flow_engine.h"
 
 namespace rg::rails::dialog {
 
@@ -274,7 +276,9 @@ std::shared_ptr<const DialogRailsV1> DialogRailsV1::create(
       {"self check output", "self_check_output"},
       {"llama guard check input", "llama_guard_check_input"},
       {"llama guard check output", "llama_guard_check_output"},
-      {"patronus lynx check output hallucination", "patronus_lynx_check_output_hallucination"}};
+      {"patronus lynx check output hallucination", "patronus_lynx_check_output_hallucination"},
+      // QUIRK (spec 2): demanded here, though the action renders `fact_checking`.
+      {"self check facts", "self_check_facts"}};
   std::string main_id = "unknown";
   if (const config::ModelConfig* m = config->main_model()) {
     main_id = m->engine + (m->model.empty() ? "" : "/" + m->model);
@@ -289,6 +293,50 @@ std::shared_ptr<const DialogRailsV1> DialogRailsV1::create(
                    task + " (a `prompts:` entry with `task: " + task + "`)";
           return nullptr;
         }
+      }
+      // `content safety check input|output $model=<type>`: the type must be a
+      // model of `models:`, and the task `content_safety_check_<kind> $model=<type>`
+      // needs a prompt (the config's, or a built-in one) with an output parser
+      // that gives an allowed/blocked verdict.
+      std::string base = config::rail_flow_base_name(name);
+      if (base != std::string("content safety check ") + kind) continue;
+      std::string where = std::string("rails.") + kind + ".flows: '" + name + "'";
+      colang::Dict params = runtime::v1::flow_id_params(name);
+      const Value* model = params.find("model");
+      if (!model || !model->is_str() || model->as_str().empty()) {
+        *error = where + " needs a model type: write it as '" + base + " $model=<type>'";
+        return nullptr;
+      }
+      const std::string& type = model->as_str();
+      const config::ModelConfig* safety_model = nullptr;
+      std::string types;
+      for (const auto& m : config->models) {
+        if (m.type == type) safety_model = &m;
+        types += (types.empty() ? "'" : ", '") + m.type + "'";
+      }
+      if (!safety_model) {
+        *error = where + " refers to model type '" + type + "', which `models:` does not define (types: " +
+                 (types.empty() ? std::string("none") : types) + ")";
+        return nullptr;
+      }
+      std::string task = std::string("content_safety_check_") + kind + " $model=" + type;
+      std::string model_id = safety_model->engine + (safety_model->model.empty() ? "" : "/" + safety_model->model);
+      const prompts::TaskPrompt* prompt = shared->renderer->find_prompt(task, model_id);
+      if (!prompt) {
+        *error = where + " needs a prompt for task '" + task + "' (a `prompts:` entry with `task: " + task +
+                 "` and an output_parser; built-in prompts exist only for the types content_safety and llama_guard)";
+        return nullptr;
+      }
+      if (prompt->output_parser.empty()) {
+        *error = where + ": the prompt for task '" + task + "' (" + prompt->source +
+                 ") needs an output_parser (is_content_safe, nemoguard_parse_prompt_safety or "
+                 "nemoguard_parse_response_safety)";
+        return nullptr;
+      }
+      if (!prompts::default_output_parsers()->find(prompt->output_parser)) {
+        *error = where + ": the prompt for task '" + task + "' names the unknown output_parser '" +
+                 prompt->output_parser + "'";
+        return nullptr;
       }
     }
   }

@@ -78,7 +78,9 @@ const std::set<std::string, std::less<>>& system_actions() {
       "generate_user_intent", "generate_intent_steps_message", "generate_next_steps",
       "generate_next_step",   "generate_bot_message",          "generate_value",
       "retrieve_relevant_chunks", "create_event",              "self_check_input",
-      "self_check_output"};
+      "self_check_output",    "bot_message_text"};
+  // The other library checks are ordinary actions (they show in the history
+  // as `execute <name>`, spec 3.3).
   return kSystem;
 }
 
@@ -86,7 +88,9 @@ const std::set<std::string, std::less<>>& known_actions() {
   static const std::set<std::string, std::less<>> kKnown = [] {
     std::set<std::string, std::less<>> s(system_actions().begin(), system_actions().end());
     s.insert({"llama_guard_check_input", "llama_guard_check_output",
-              "patronus_lynx_check_output_hallucination"});
+              "patronus_lynx_check_output_hallucination", "self_check_facts",
+              "self_check_hallucination", "content_safety_check_input",
+              "content_safety_check_output"});
     return s;
   }();
   return kKnown;
@@ -211,11 +215,16 @@ ActionOutcome TurnActions::dispatch(const Call& call) {
     if (n == "generate_value") return generate_value(call);
     if (n == "retrieve_relevant_chunks") return retrieve_relevant_chunks(call);
     if (n == "create_event") return create_event(call);
+    if (n == "bot_message_text") return bot_message_text(call);
     if (n == "self_check_input") return self_check(call, false);
     if (n == "self_check_output") return self_check(call, true);
     if (n == "llama_guard_check_input") return llama_guard_check(call, false);
     if (n == "llama_guard_check_output") return llama_guard_check(call, true);
     if (n == "patronus_lynx_check_output_hallucination") return patronus_lynx_check(call);
+    if (n == "self_check_facts") return self_check_facts(call);
+    if (n == "self_check_hallucination") return self_check_hallucination(call);
+    if (n == "content_safety_check_input") return content_safety_check(call, false);
+    if (n == "content_safety_check_output") return content_safety_check(call, true);
   } catch (const LlmCallFailed&) {
     throw;
   } catch (const std::exception& e) {
@@ -233,7 +242,7 @@ ActionOutcome TurnActions::dispatch(const Call& call) {
 
 std::string TurnActions::llm_call(const std::string& task, const List& events, Dict vars,
                                   llm::LlmParams params, const std::string& model_type,
-                                  bool generation_call, std::string* prompt_out) {
+                                  bool generation_call, std::string* prompt_out, Value* parsed_out) {
   llm::LlmClient* client = shared_.llms ? shared_.llms->client_for(model_type.empty() ? task : model_type)
                                         : nullptr;
   if (!client) throw LlmCallFailed("no LLM configured for task " + task, llm::ErrorCode::kNotConfigured);
@@ -254,9 +263,8 @@ std::string TurnActions::llm_call(const std::string& task, const List& events, D
   request.task = task;
   request.params = std::move(params);
   if (!prompt.stop.empty() && request.params.stop.empty()) request.params.stop = prompt.stop;
-  if (prompt.max_tokens && !request.params.max_tokens) {
-    request.params.max_tokens = static_cast<int>(*prompt.max_tokens);
-  }
+  // The prompt's max_tokens wins over the action's default (spec 2: "prompt or 3").
+  if (prompt.max_tokens) request.params.max_tokens = static_cast<int>(*prompt.max_tokens);
   if (generation_call) {
     // Options' llm_params apply to the calls that produce the bot's text.
     for (const auto& [k, v] : options_.llm_params) {
@@ -273,11 +281,28 @@ std::string TurnActions::llm_call(const std::string& task, const List& events, D
     prompt_text = llm::flatten_messages(prompt.messages);
   }
   if (prompt_out) *prompt_out = prompt_text;
+  last_request_ = request;
+  llm::Completion c = send(*client, request, prompt_text);
+  if (generation_call) result_.llm_output = c.raw_response.empty() ? c.text : c.raw_response;
+
+  std::string text = c.text;
+  if (parsed_out) *parsed_out = Value(text);
+  if (!prompt.output_parser.empty()) {
+    auto parsed = shared_.renderer->parse_output(prompt, text);
+    if (!parsed.ok()) throw LlmCallFailed("task " + task + ": " + parsed.error().to_string());
+    if (parsed_out) *parsed_out = parsed.value();
+    if (parsed.value().is_str()) text = parsed.value().as_str();
+  }
+  return text;
+}
+
+llm::Completion TurnActions::send(llm::LlmClient& client, const llm::LlmRequest& request,
+                                  const std::string& prompt_text) {
   double started = epoch_seconds();
-  llm::Result<llm::Completion> r = client->generate(request);
+  llm::Result<llm::Completion> r = client.generate(request);
   double finished = epoch_seconds();
   LlmCallInfo info;
-  info.task = task;
+  info.task = request.task;
   info.prompt = prompt_text;
   info.started_at = started;
   info.finished_at = finished;
@@ -286,7 +311,7 @@ std::string TurnActions::llm_call(const std::string& task, const List& events, D
     info.completion = "";
     result_.llm_calls.push_back(info);
     if (shared_.options.on_llm_call) shared_.options.on_llm_call(info);
-    throw LlmCallFailed("LLM call for task " + task + " failed: " + r.error().message +
+    throw LlmCallFailed("LLM call for task " + request.task + " failed: " + r.error().message +
                             (r.error().where.empty() ? "" : " (" + r.error().where + ")"),
                         r.error().code);
   }
@@ -299,15 +324,7 @@ std::string TurnActions::llm_call(const std::string& task, const List& events, D
   info.llm_model_name = c.model;
   result_.llm_calls.push_back(info);
   if (shared_.options.on_llm_call) shared_.options.on_llm_call(info);
-  if (generation_call) result_.llm_output = c.raw_response.empty() ? c.text : c.raw_response;
-
-  std::string text = c.text;
-  if (!prompt.output_parser.empty()) {
-    auto parsed = shared_.renderer->parse_output(prompt, text);
-    if (!parsed.ok()) throw LlmCallFailed("task " + task + ": " + parsed.error().to_string());
-    if (parsed.value().is_str()) text = parsed.value().as_str();
-  }
-  return text;
+  return r.value();
 }
 
 ActionOutcome TurnActions::generate_user_intent(const Call& call) {
@@ -713,7 +730,9 @@ ActionOutcome TurnActions::generate_bot_message(const Call& call) {
           llm_call("generate_bot_message", call.events, std::move(vars), {}, "", true, &prompt);
       utterance = strip_quotes(multiline_response(result));
     }
+    // The hallucination rails sample this prompt again (spec 2).
     out.context_updates.set("_last_bot_prompt", prompt);
+    last_bot_request_ = last_request_;
   }
   // A literal "\n" in a message means a line break.
   std::string cleaned;
@@ -729,6 +748,23 @@ ActionOutcome TurnActions::generate_bot_message(const Call& call) {
   Dict e = make_event("BotMessage");
   e.set("text", cleaned);
   out.events.push_back(Value(std::move(e)));
+  return out;
+}
+
+ActionOutcome TurnActions::bot_message_text(const Call& call) {
+  std::string intent;
+  if (const Value* v = call.params.find("intent"); v && v->is_str()) intent = v->as_str();
+  auto it = shared_.bot_messages.find(intent);
+  if (it == shared_.bot_messages.end() || it->second.empty()) {
+    throw std::runtime_error("bot_message_text: no bot message '" + intent + "' is defined");
+  }
+  size_t pick = 0;
+  if (!shared_.options.first_bot_message_variant && it->second.size() > 1) {
+    std::lock_guard<std::mutex> lock(shared_.rng_mu);
+    pick = std::uniform_int_distribution<size_t>(0, it->second.size() - 1)(shared_.rng);
+  }
+  ActionOutcome out;
+  out.return_value = render_bot_message(it->second[pick].text, call.context);
   return out;
 }
 
@@ -881,6 +917,177 @@ ActionOutcome TurnActions::patronus_lynx_check(const Call& call) {
     }
   }
   verdict.set("reasoning", reasoning.empty() ? Value() : Value(reasoning));
+  out.return_value = Value(std::move(verdict));
+  return out;
+}
+
+namespace {
+
+// Python truthiness of a context value (None, "", [], {} are false).
+bool truthy_value(const Value& v) {
+  if (v.is_none()) return false;
+  if (v.is_str()) return !v.as_str().empty();
+  if (v.is_list()) return !v.as_list().empty();
+  if (v.is_dict()) return !v.as_dict().empty();
+  return v.truthy();
+}
+
+// The first two words of `answer`, lower-cased, non-word runs as spaces (the
+// tokenisation of is_content_safe).
+std::vector<std::string> leading_words(std::string_view answer) {
+  std::string squashed;
+  bool in_run = false;
+  for (char ch : trim(answer)) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '_' || c >= 0x80) {
+      squashed.push_back(static_cast<char>(std::tolower(c)));
+      in_run = false;
+    } else if (!in_run) {
+      squashed.push_back(' ');
+      in_run = true;
+    }
+  }
+  std::vector<std::string> out;
+  size_t at = squashed.find_first_not_of(' ');
+  while (at != std::string::npos && out.size() < 2) {
+    size_t e = squashed.find(' ', at);
+    out.push_back(squashed.substr(at, e == std::string::npos ? std::string::npos : e - at));
+    at = e == std::string::npos ? e : squashed.find_first_not_of(' ', e);
+  }
+  return out;
+}
+
+}  // namespace
+
+ActionOutcome TurnActions::self_check_facts(const Call& call) {
+  ActionOutcome out;
+  Value evidence = context_value(call.context, "relevant_chunks");
+  if (evidence.is_str() && trim(evidence.as_str()).empty()) evidence = Value();
+  if (!truthy_value(evidence)) {
+    // Nothing to check the answer against: it counts as accurate.
+    out.return_value = 1.0;
+    return out;
+  }
+  Dict vars;
+  vars.set("evidence", evidence);
+  vars.set("response", context_value(call.context, "bot_message"));
+  llm::LlmParams params;
+  params.temperature = shared_.config->lowest_temperature;
+  params.max_tokens = 3;
+  // QUIRK (spec 2): the task rendered is `fact_checking`, whatever
+  // `self_check_facts` prompt the config supplies for validation.
+  std::string answer = llm_call("fact_checking", call.events, std::move(vars), params);
+  // Only an answer that starts with "yes" (entailed) keeps the message; "no"
+  // and anything unreadable score 0, so a garbled check fails closed.
+  std::vector<std::string> words = leading_words(answer);
+  bool entailed = std::find(words.begin(), words.end(), "yes") != words.end();
+  out.return_value = entailed ? 1.0 : 0.0;
+  return out;
+}
+
+ActionOutcome TurnActions::self_check_hallucination(const Call& call) {
+  ActionOutcome out;
+  out.return_value = false;
+  Value bot_message = context_value(call.context, "bot_message");
+  Value last_prompt = context_value(call.context, "_last_bot_prompt");
+  // Without a generated bot message there is nothing to sample again
+  // (no-dialog mode, predefined messages).
+  if (!truthy_value(bot_message) || !last_prompt.is_str() || last_prompt.as_str().empty()) return out;
+  const std::string statement = as_text(bot_message);
+
+  // Extra samples of the same prompt at temperature 1. The llm layer emulates
+  // n on providers without native support (n sequential calls, llm/provider.h);
+  // a client that ignores n gives one sample, and the check goes on with it.
+  constexpr int kExtraSamples = 2;
+  llm::LlmRequest request;
+  std::string prompt_text = last_prompt.as_str();
+  if (last_bot_request_ && (last_bot_request_->messages.empty()
+                                ? last_bot_request_->prompt == prompt_text
+                                : llm::flatten_messages(last_bot_request_->messages) == prompt_text)) {
+    // The same turn generated it: send the very request (chat messages included).
+    request = *last_bot_request_;
+  } else {
+    request.prompt = prompt_text;
+  }
+  request.task = "generate_bot_message";
+  request.params = {};
+  request.params.temperature = 1.0;
+  request.params.n = kExtraSamples;
+  llm::LlmClient* client = shared_.llms ? shared_.llms->client_for("generate_bot_message") : nullptr;
+  if (!client) throw LlmCallFailed("no LLM configured for task generate_bot_message", llm::ErrorCode::kNotConfigured);
+  llm::Completion extra = send(*client, request, prompt_text);
+  std::vector<std::string> samples = extra.choices;
+  if (samples.empty() && !extra.text.empty()) samples.push_back(extra.text);
+  std::string paragraph;
+  int taken = 0;
+  for (const std::string& s : samples) {
+    if (taken == kExtraSamples) break;
+    // Cleaned as generate_bot_message cleans its answer.
+    paragraph += (taken ? ". " : "") + strip_quotes(multiline_response(s));
+    ++taken;
+  }
+  if (taken == 0) return out;  // nothing to compare with: no verdict, no block
+
+  Dict vars;
+  vars.set("statement", statement);
+  vars.set("paragraph", paragraph);
+  llm::LlmParams params;
+  params.temperature = shared_.config->lowest_temperature;
+  std::string agreement = trim(llm_call("self_check_hallucination", call.events, std::move(vars), params));
+  for (char& c : agreement) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // Spec 2: an answer containing "no" means the samples disagree. An answer
+  // with neither "no" nor "yes" is unreadable and fails closed as well.
+  bool hallucination = agreement.find("no") != std::string::npos ||
+                       agreement.find("yes") == std::string::npos;
+  out.return_value = hallucination;
+  return out;
+}
+
+ActionOutcome TurnActions::content_safety_check(const Call& call, bool output) {
+  // The model type: the action's model_name, else $model (set by the rail's
+  // `$model=<type>` suffix).
+  std::string model_type;
+  if (const Value* v = call.params.find("model_name"); v && v->is_str()) model_type = v->as_str();
+  if (model_type.empty()) model_type = as_text(context_value(call.context, "model"));
+  const char* rail = output ? "content safety check output" : "content safety check input";
+  if (model_type.empty()) {
+    throw std::runtime_error(std::string("'") + rail + "' needs a model type: list it as '" + rail +
+                             " $model=<type>' in config.yml");
+  }
+  bool known = false;
+  for (const auto& m : shared_.config->models) known = known || m.type == model_type;
+  if (!known) {
+    throw std::runtime_error(std::string("'") + rail + "': no model of type '" + model_type +
+                             "' in `models:`");
+  }
+  const std::string task =
+      std::string(output ? "content_safety_check_output" : "content_safety_check_input") + " $model=" + model_type;
+  Dict vars;
+  vars.set("user_input", context_value(call.context, "user_message"));
+  if (output) vars.set("bot_response", context_value(call.context, "bot_message"));
+  llm::LlmParams params;
+  params.temperature = 1e-20;
+  params.max_tokens = 3;  // the prompt's max_tokens wins
+  Value parsed;
+  std::string raw = llm_call(task, call.events, std::move(vars), params, model_type, false, nullptr, &parsed);
+  Dict verdict;
+  const Value* allowed = parsed.is_dict() ? parsed.as_dict().find("allowed") : nullptr;
+  if (allowed && allowed->is_bool()) {
+    verdict.set("allowed", *allowed);
+    const Value* pv = parsed.as_dict().find("policy_violations");
+    verdict.set("policy_violations", pv && pv->is_list() ? *pv : Value(List{}));
+  } else if (parsed.is_bool()) {
+    verdict.set("allowed", parsed);
+    verdict.set("policy_violations", Value(List{}));
+  } else {
+    // The parser gave no verdict (a text parser): fail closed, and say why.
+    verdict.set("allowed", false);
+    List note;
+    note.push_back(Value("unparsable safety verdict: the output parser gave no allowed/blocked answer"));
+    verdict.set("policy_violations", Value(std::move(note)));
+  }
+  (void)raw;
+  ActionOutcome out;
   out.return_value = Value(std::move(verdict));
   return out;
 }

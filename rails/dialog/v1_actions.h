@@ -7,9 +7,13 @@
 //   generate_value                                         `$x = ...`
 //   retrieve_relevant_chunks                               knowledge base search
 //   create_event                                           `create event X(...)`
+//   bot_message_text                                       a predefined bot message's text
 //   self_check_input / self_check_output                   LLM self checks
 //   llama_guard_check_input / llama_guard_check_output     Llama Guard models
 //   patronus_lynx_check_output_hallucination               Lynx hallucination check
+//   self_check_facts                                       fact check vs $relevant_chunks
+//   self_check_hallucination                               self-consistency of the bot message
+//   content_safety_check_input / content_safety_check_output  safety models ($model=<type>)
 #pragma once
 
 #include <optional>
@@ -55,7 +59,12 @@ class TurnActions final : public runtime::v1::ActionHost {
   // completion, parsed by the prompt's output parser when it has one.
   std::string llm_call(const std::string& task, const colang::List& events, colang::Dict vars,
                        llm::LlmParams params, const std::string& model_type = "",
-                       bool generation_call = false, std::string* prompt_out = nullptr);
+                       bool generation_call = false, std::string* prompt_out = nullptr,
+                       colang::Value* parsed_out = nullptr);
+  // Sends `request` to `client` and records the call (LlmCallInfo, the
+  // on_llm_call hook); a provider error throws LlmCallFailed.
+  llm::Completion send(llm::LlmClient& client, const llm::LlmRequest& request,
+                       const std::string& prompt_text);
 
   Outcome generate_user_intent(const Call& call);
   Outcome generate_intent_steps_message(const Call& call);
@@ -64,15 +73,25 @@ class TurnActions final : public runtime::v1::ActionHost {
   Outcome generate_value(const Call& call);
   Outcome retrieve_relevant_chunks(const Call& call);
   Outcome create_event(const Call& call);
+  // The text of a predefined bot message (`intent` param), one variant at
+  // random, rendered; for rails that append a canned line to $bot_message.
+  Outcome bot_message_text(const Call& call);
   Outcome self_check(const Call& call, bool output);
   Outcome llama_guard_check(const Call& call, bool output);
   Outcome patronus_lynx_check(const Call& call);
+  Outcome self_check_facts(const Call& call);
+  Outcome self_check_hallucination(const Call& call);
+  Outcome content_safety_check(const Call& call, bool output);
 
   std::string render_bot_message(const std::string& text, const colang::Dict& context);
 
   const DialogRailsV1::Shared& shared_;
   const GenerationOptions& options_;
   GenerationResult& result_;
+  // The last request llm_call sent, and the one that generated the bot
+  // message this turn (re-sampled by self_check_hallucination).
+  llm::LlmRequest last_request_;
+  std::optional<llm::LlmRequest> last_bot_request_;
 };
 
 // Text helpers of the reference's output handling, exposed for tests.

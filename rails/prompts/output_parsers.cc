@@ -3,6 +3,8 @@
 #include <cctype>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "rails/prompts/template/internal/values.h"
 
 namespace rg::rails::prompts {
@@ -144,6 +146,57 @@ Value content_safety_value(const ContentSafety& safety) {
   return Value(std::move(d));
 }
 
+namespace {
+
+ContentSafety nemoguard_verdict(std::string_view output, const char* key) {
+  ContentSafety r;
+  auto malformed = [&](const std::string& why) {
+    r.allowed = false;
+    r.policy_violations = {"unparsable safety verdict: " + why};
+    return r;
+  };
+  // The model may wrap the object in prose or a code fence: take the outermost braces.
+  size_t open = output.find('{');
+  size_t close = output.rfind('}');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
+    return malformed("no JSON object in the answer");
+  }
+  nlohmann::json j = nlohmann::json::parse(output.substr(open, close - open + 1), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return malformed("the answer is not valid JSON");
+  auto it = j.find(key);
+  if (it == j.end()) return malformed(std::string("no \"") + key + "\" field");
+  if (!it->is_string()) return malformed(std::string("\"") + key + "\" is not a string");
+  std::string verdict = ascii_lower(internal::strip(it->get<std::string>()));
+  if (verdict == "safe") {
+    r.allowed = true;
+    return r;
+  }
+  r.allowed = false;
+  auto cats = j.find("Safety Categories");
+  if (cats != j.end() && cats->is_string()) {
+    std::string all = cats->get<std::string>();
+    size_t at = 0;
+    while (at <= all.size()) {
+      size_t comma = all.find(',', at);
+      std::string c = internal::strip(std::string_view(all).substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+      if (!c.empty()) r.policy_violations.push_back(std::move(c));
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+ContentSafety nemoguard_parse_prompt_safety(std::string_view output) {
+  return nemoguard_verdict(output, "User Safety");
+}
+
+ContentSafety nemoguard_parse_response_safety(std::string_view output) {
+  return nemoguard_verdict(output, "Response Safety");
+}
+
 std::shared_ptr<const OutputParserRegistry> default_output_parsers() {
   static const std::shared_ptr<const OutputParserRegistry> registry = [] {
     auto r = std::make_shared<OutputParserRegistry>();
@@ -152,6 +205,10 @@ std::shared_ptr<const OutputParserRegistry> default_output_parsers() {
     r->add("bot_message", [](std::string_view s) { return Value(parse_bot_message(s)); });
     r->add("verbose_v1", [](std::string_view s) { return Value(parse_verbose_v1(s)); });
     r->add("is_content_safe", [](std::string_view s) { return content_safety_value(is_content_safe(s)); });
+    r->add("nemoguard_parse_prompt_safety",
+           [](std::string_view s) { return content_safety_value(nemoguard_parse_prompt_safety(s)); });
+    r->add("nemoguard_parse_response_safety",
+           [](std::string_view s) { return content_safety_value(nemoguard_parse_response_safety(s)); });
     return std::shared_ptr<const OutputParserRegistry>(std::move(r));
   }();
   return registry;

@@ -14,6 +14,9 @@
 //                    "Bot intent: " -> "bot " (prefixes also in lower case)
 //   is_content_safe  -> {"allowed": bool, "policy_violations": [str...]}
 //                    (see is_content_safe() below)
+//   nemoguard_parse_prompt_safety / nemoguard_parse_response_safety
+//                    -> the same dict, from a NemoGuard content safety
+//                    model's JSON verdict (see below)
 // A parser is a pure function; registries are shared across threads once
 // built.
 #pragma once
@@ -43,7 +46,7 @@ class OutputParserRegistry {
   std::map<std::string, OutputParser, std::less<>> parsers_;
 };
 
-// The five built-in parsers, built once and shared.
+// The seven built-in parsers, built once and shared.
 std::shared_ptr<const OutputParserRegistry> default_output_parsers();
 
 std::string parse_user_intent(std::string_view output);
@@ -64,5 +67,18 @@ struct ContentSafety {
 ContentSafety is_content_safe(std::string_view output);
 // {"allowed": bool, "policy_violations": [...]}.
 colang::Value content_safety_value(const ContentSafety& safety);
+
+// The JSON verdict of a NemoGuard (Aegis-taxonomy) content safety model:
+//   {"User Safety": "safe"|"unsafe", "Response Safety": "safe"|"unsafe",
+//    "Safety Categories": "Violence, Threat"}
+// The prompt parser reads "User Safety", the response parser "Response
+// Safety" (case-insensitive value; only "safe" is allowed). When blocked, the
+// violations are the comma-separated "Safety Categories" (trimmed, empty
+// ones dropped). Leading/trailing text around the first {...} object and
+// ```json fences are tolerated. An answer that is not such an object, or
+// lacks the key, or whose value is not a string, fails closed: blocked, with
+// the single violation "unparsable safety verdict: <why>" as the log note.
+ContentSafety nemoguard_parse_prompt_safety(std::string_view output);
+ContentSafety nemoguard_parse_response_safety(std::string_view output);
 
 }  // namespace rg::rails::prompts

@@ -243,6 +243,8 @@ TEST_CASE("output parsers") {
   Value v = (*parsers->find("is_content_safe"))("unsafe O1");
   CHECK(v.as_dict().find("allowed")->as_bool() == false);
   CHECK(v.as_dict().find("policy_violations")->as_list().size() == 1);
-  CHECK(parsers->names() == std::vector<std::string>{"bot_intent", "bot_message", "is_content_safe", "user_intent",
+  CHECK(parsers->names() == std::vector<std::string>{"bot_intent", "bot_message", "is_content_safe",
+                                                     "nemoguard_parse_prompt_safety",
+                                                     "nemoguard_parse_response_safety", "user_intent",
                                                      "verbose_v1"});
 }
