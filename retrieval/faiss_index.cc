@@ -204,6 +204,7 @@ struct SpanReader final : faiss::IOReader {
     if (item_size == 0 || nitems == 0) return 0;
     const std::size_t left = (size - pos) / item_size;
     const std::size_t take = std::min(left, nitems);
+    if (take == 0) return 0;  // also keeps memcpy away from a null `data` (empty input)
     std::memcpy(ptr, data + pos, take * item_size);
     pos += take * item_size;
     return take;
