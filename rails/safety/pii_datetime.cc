@@ -60,6 +60,7 @@ struct Hit {
   double score;
   Kind kind;
   bool joined = false;
+  bool weak = false;  // "9:00" with no am/pm or "at": kept only after a date
 };
 
 class DateTimeRecognizer : public Recognizer {
@@ -163,7 +164,10 @@ class DateTimeRecognizer : public Recognizer {
         if (g[1].size() == 1 && !ampm && g[5].empty()) {
           static const std::vector<std::string_view> kTimeWords = {"at", "by", "from", "until", "till", "before",
                                                                     "after", "around", "between", "and", "to", "@"};
-          if (!near_word(t, b, b, kTimeWords, 8, 0)) return;
+          if (!near_word(t, b, b, kTimeWords, 8, 0)) {
+            hits.push_back({b, e, 0.6, Kind::kTime, false, true});
+            return;
+          }
         }
         hits.push_back({b, e, 0.6, Kind::kTime});
       });
@@ -202,7 +206,7 @@ class DateTimeRecognizer : public Recognizer {
           continue;
         }
       }
-      merged.push_back(h);
+      if (!h.weak) merged.push_back(h);
     }
     for (Hit& h : merged) {
       // A full stop after a full month name or "PM" ends the sentence; the

@@ -103,7 +103,8 @@ class PhoneRecognizer : public Recognizer {
       bool start = is_digit(c) || (c == '+' && i + 1 < t.size() && (is_digit(t[i + 1]) || t[i + 1] == '(')) ||
                    (c == '(' && i + 1 < t.size() && is_digit(t[i + 1]));
       if (!start || (i > 0 && (is_word_char(t[i - 1]) || t[i - 1] == '.' || t[i - 1] == ',' ||
-                               t[i - 1] == '-' || t[i - 1] == '/' || t[i - 1] == ':' || t[i - 1] == '$'))) {
+                               t[i - 1] == '-' || t[i - 1] == '/' || t[i - 1] == '$' ||
+                               (t[i - 1] == ':' && t[i] != '+')))) {
         ++i;
         continue;
       }
@@ -210,7 +211,7 @@ class PhoneRecognizer : public Recognizer {
         gg[0].db += 2;
       }
       for (size_t k = 1; k < len.size(); ++k)
-        if (len[k] == 1 && k != 1) return 0;  // "+33 1 23 ...", "+44 (0)20 ..."
+        if (len[k] == 1 && k != 1 && !(k == 2 && g[1].paren)) return 0;  // "+33 1 23", "+33 (0)1 23"
       return international_ok(intl, gg, t) ? 0.85 : 0;
     }
     // A group of one digit is only the NANP "1" in front.

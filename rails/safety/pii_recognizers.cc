@@ -163,6 +163,11 @@ bool host_ok(std::string_view host, bool bare) {
   }
   std::string_view tld = std::string_view(h).substr(dot + 1);
   if (!bare) return tld_known(tld);
+  // A bare name is written in lower case ("booking.com"); "ASP.NET",
+  // "Socket.IO" and "done.Next" are names and typos.
+  std::string_view raw_tld = host.substr(host.rfind('.') + 1);
+  if (std::any_of(raw_tld.begin(), raw_tld.end(), [](char c) { return std::isupper(static_cast<unsigned char>(c)); }))
+    return false;
   return tld_bare_ok(tld) || (tld_known(tld) && labels >= 3);
 }
 

@@ -189,6 +189,17 @@ TEST_CASE("context words lift weak shapes over the threshold") {
   CHECK(det->mask(Source::kInput, "driver's license D1234567") == "driver's license <US_DRIVER_LICENSE>");
   CHECK_FALSE(det->contains(Source::kInput, "ref 4155550132"));
   CHECK(det->mask(Source::kInput, "call 4155550132") == "call <PHONE_NUMBER>");
+  // Formats beyond the labelled file.
+  auto all = detector_for(builtin_entities());
+  for (auto [text, want] : std::vector<std::pair<std::string, std::string>>{
+           {"Phone: +33 (0)1 23 45 67 89", "Phone: <PHONE_NUMBER>"},
+           {"Tel:+14155550132", "Tel:<PHONE_NUMBER>"},
+           {"Moscow: +7 (495) 123-45-67", "Moscow: <PHONE_NUMBER>"},
+           {"connect [2001:db8::1]:8080", "connect [<IP_ADDRESS>]:8080"},
+           {"Feb 14, 2024 9:00 start", "<DATE_TIME> start"},
+           {"see https://en.wikipedia.org/wiki/Foo_(bar).", "see <URL>."}}) {
+    CHECK(all->mask(Source::kInput, text) == want);
+  }
   auto f = det->detect(Source::kInput, "passport A12345678");
   REQUIRE(f.size() == 1);
   CHECK(f[0].score == doctest::Approx(0.45));
@@ -281,7 +292,8 @@ TEST_CASE("look-alikes are not findings") {
   for (const char* clean : {"Order #212-555-0147 has shipped.", "Python 3.11.4 fixed it.", "ISBN 978-3-16-148410-0",
                             "MAC 00:1A:2B:3C:4D:5E", "use std::vector", "Add 3/4 cup", "icon@2x.png",
                             "see README.md and main.py", "The date 2023-02-30 is wrong", "Test 078-05-1120.",
-                            "Tracking 4111 1111 1111 1112", "John 3:16", "e-mail me at home"}) {
+                            "Tracking 4111 1111 1111 1112", "John 3:16", "e-mail me at home",
+                            "ASP.NET and Socket.IO", "Invoice 2345678901", "v10.0.0.1 release"}) {
     INFO(clean);
     CHECK(values(clean, det->detect(Source::kInput, clean)).empty());
   }
