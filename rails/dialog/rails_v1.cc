@@ -269,6 +269,11 @@ std::shared_ptr<const DialogRailsV1> DialogRailsV1::create(
   }
   shared->renderer = renderer.value();
 
+  // The rails that need no LLM: their detectors, built once (settings
+  // errors refuse the config, naming the key).
+  shared->security = SecurityRails::create(*config, error);
+  if (!shared->security) return nullptr;
+
   // Library rails whose prompt the config must supply (there is no sensible
   // default policy text): refuse the config now rather than fail every turn.
   static const std::pair<const char*, const char*> kRailPrompts[] = {

@@ -13,6 +13,7 @@
 #include "llm/model_router.h"
 #include "rails/config/rails_config.h"
 #include "rails/dialog/rails_v1.h"
+#include "rails/dialog/security_actions.h"
 #include "rails/embeddings/config_indexes.h"
 #include "rails/prompts/task_prompt_renderer.h"
 #include "rails/prompts/template/template.h"
@@ -40,6 +41,8 @@ struct DialogRailsV1::Shared {
   std::unique_ptr<retrieval::KnowledgeBase> kb;
 
   std::shared_ptr<const prompts::TaskPromptRenderer> renderer;
+  // Detectors of the rails that need no LLM (PII, injection, jailbreak); never null.
+  std::shared_ptr<const SecurityRails> security;
 
   std::string general_instructions;
   mutable std::mutex rng_mu;

@@ -181,7 +181,7 @@ Dict parse_llama_guard_response(std::string_view response) {
 }
 
 bool TurnActions::has_action(std::string_view name) const {
-  return known_actions().count(name) > 0;
+  return known_actions().count(name) > 0 || is_security_action(name);
 }
 
 bool TurnActions::is_system_action(std::string_view name) const {
@@ -208,6 +208,7 @@ ActionOutcome TurnActions::run(const Call& call) {
 ActionOutcome TurnActions::dispatch(const Call& call) {
   const std::string& n = call.name;
   try {
+    if (is_security_action(n)) return run_security_action(*shared_.security, call);
     if (n == "generate_user_intent") return generate_user_intent(call);
     if (n == "generate_intent_steps_message") return generate_intent_steps_message(call);
     if (n == "generate_next_steps" || n == "generate_next_step") return generate_next_steps(call);
