@@ -91,8 +91,11 @@ Dict Conversation::new_event(std::string type) {
   return d;
 }
 
-void Conversation::append(Dict event) {
-  history_.push_back(Value(event));
+void Conversation::append(Dict event) { append(Value(std::move(event))); }
+
+void Conversation::append(Value event_value) {
+  const Dict& event = event_value.as_dict();
+  history_.push_back(event_value);
   decided_by_.emplace_back();
   // The variables actions see come from the whole history, hidden turns
   // included (the reference's compute_context).
@@ -106,7 +109,7 @@ void Conversation::append(Dict event) {
   } else if (type == "StartUtteranceBotAction") {
     if (const Value* s = event.find("script")) action_context_.set("last_bot_message", *s);
   }
-  action_context_.set("event", Value(event));
+  action_context_.set("event", event_value);
 
   if (type == "hide_prev_turn") {
     // Drop everything from the last user utterance on, then replay.
@@ -119,19 +122,19 @@ void Conversation::append(Dict event) {
     return;
   }
   if (type == "start_flow") add_dynamic_flow(event);
-  actual_history_.push_back(Value(event));
-  fold(event);
+  actual_history_.push_back(event_value);
+  fold(event_value);
 }
 
-void Conversation::fold(const Dict& event) {
+void Conversation::fold(const Value& event) {
   engine_.process(state_, *flows_, event);
-  if (is_bot_stop(event)) state_.flows.clear();  // `stop` ends every flow
+  if (is_bot_stop(event.as_dict())) state_.flows.clear();  // `stop` ends every flow
 }
 
 void Conversation::rebuild() {
   state_ = EngineState{};
   state_.context.set("config", config_);
-  for (const Value& e : actual_history_) fold(e.as_dict());
+  for (const Value& e : actual_history_) fold(e);
 }
 
 void Conversation::add_dynamic_flow(const Dict& event) {
@@ -175,17 +178,20 @@ List Conversation::generate_events(const List& input, ActionHost& host) {
   List generated;
   if (history_.empty()) return generated;
   while (true) {
-    const Dict last = history_.back().as_dict();
+    // Shared, not copied: appending below may reallocate history_.
+    const Value last_value = history_.back();
+    const Dict& last = last_value.as_dict();
     std::vector<Dict> next;
     std::string decider;
     if (type_of(last) == "StartInternalSystemAction") {
-      for (Value& v : run_action(last, host)) next.push_back(v.as_dict());
+      next = run_action(last, host);
     } else {
       next = engine_.next_steps(state_);
       decider = state_.next_step_flow_id;
       if (is_bot_stop(last)) next.clear();
       if (next.empty()) next.push_back(event_of("Listen"));
     }
+    bool listen = false;
     for (Dict& e : next) {
       if (!e.contains("uid")) e.set("uid", new_uid());
       if (!e.contains("event_created_at")) e.set("event_created_at", now());
@@ -198,11 +204,14 @@ List Conversation::generate_events(const List& input, ActionHost& host) {
         e.set("is_system_action",
               name && name->is_str() && host.is_system_action(name->as_str()));
       }
-      append(e);
+      // One dict, shared by the history, the variables and the result.
+      Value event(std::move(e));
+      append(event);
       if (type != "ContextUpdate" && type != "Listen") decided_by_.back() = decider;
-      generated.push_back(Value(e));
+      generated.push_back(std::move(event));
+      listen = type == "Listen";
     }
-    if (type_of(next.back()) == "Listen") break;
+    if (listen) break;
     if (generated.size() > options_.max_events_per_call) {
       throw TooManyEvents("more than " + std::to_string(options_.max_events_per_call) +
                           " events in one turn: a flow keeps producing steps");
@@ -226,7 +235,7 @@ static List internal_error_events(const std::string& message) {
   return events;
 }
 
-List Conversation::run_action(const Dict& start, ActionHost& host) {
+std::vector<Dict> Conversation::run_action(const Dict& start, ActionHost& host) {
   const Value* name_v = start.find("action_name");
   std::string name = name_v && name_v->is_str() ? name_v->as_str() : std::string();
   Dict params;
@@ -250,7 +259,7 @@ List Conversation::run_action(const Dict& start, ActionHost& host) {
         }
       }
     }
-    ActionCall call{name, params, result_key, history_, action_context_};
+    ActionCall call{name, std::move(params), result_key, history_, action_context_};
     outcome = host.run(call);
     if (outcome.failed) {
       status = "failed";
@@ -259,9 +268,10 @@ List Conversation::run_action(const Dict& start, ActionHost& host) {
     }
   }
 
-  Dict context_updates = outcome.context_updates;
+  Dict context_updates = std::move(outcome.context_updates);
   if (!result_key.empty()) context_updates.set(result_key, outcome.return_value);
-  List out;
+  std::vector<Dict> out;
+  out.reserve(2 + outcome.events.size());
   if (!context_updates.empty()) {
     bool changed = false;
     for (const auto& [k, v] : context_updates) {
@@ -274,7 +284,7 @@ List Conversation::run_action(const Dict& start, ActionHost& host) {
     if (changed) {
       Dict update = new_event("ContextUpdate");
       update.set("data", Value(std::move(context_updates)));
-      out.push_back(Value(std::move(update)));
+      out.push_back(std::move(update));
     }
   }
   Dict finished = new_event("InternalSystemActionFinished");
@@ -288,8 +298,10 @@ List Conversation::run_action(const Dict& start, ActionHost& host) {
   finished.set("return_value", outcome.return_value);
   finished.set("events", Value(outcome.events));
   finished.set("is_system_action", host.has_action(name) && host.is_system_action(name));
-  out.push_back(Value(std::move(finished)));
-  for (Value& e : outcome.events) out.push_back(e);
+  out.push_back(std::move(finished));
+  // Copies: the caller stamps them (uid, timestamps), while the finished
+  // event's `events` keeps them as the action returned them.
+  for (const Value& e : outcome.events) out.push_back(e.as_dict());
   return out;
 }
 

@@ -89,16 +89,20 @@ class Conversation {
   // Adds an event to the history without running the loop (used to restore
   // a conversation from a saved event list).
   void append(colang::Dict event);
+  // The same for an event already held as a dict Value: the history, the
+  // flows' `$event` and the actions' `event` then share that one dict (as the
+  // reference shares its event dicts) instead of copying it three times.
+  void append(colang::Value event);
 
   // A fresh event dict stamped like the reference's new_event_dict: uid,
   // event_created_at, source_uid.
   colang::Dict new_event(std::string type);
 
  private:
-  void fold(const colang::Dict& event);
+  void fold(const colang::Value& event);
   void rebuild();
   void add_dynamic_flow(const colang::Dict& start_flow_event);
-  colang::List run_action(const colang::Dict& start, ActionHost& host);
+  std::vector<colang::Dict> run_action(const colang::Dict& start, ActionHost& host);
   std::string new_uid();
   double random();
   std::string now() const;

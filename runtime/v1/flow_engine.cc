@@ -285,6 +285,11 @@ struct FlowEngine::Pass {
 };
 
 void FlowEngine::process(EngineState& st, const FlowSet& flows, const Dict& event) const {
+  process(st, flows, Value(event));
+}
+
+void FlowEngine::process(EngineState& st, const FlowSet& flows, const Value& event_value) const {
+  const Dict& event = event_value.as_dict();
   const std::string& type = str_field(event, "type");
   if (type == "StartInternalSystemAction") return;
   if (type == "ContextUpdate") {
@@ -300,7 +305,7 @@ void FlowEngine::process(EngineState& st, const FlowSet& flows, const Dict& even
   } else if (type == "StartUtteranceBotAction") {
     if (const Value* s = event.find("script")) st.context.set("last_bot_message", *s);
   }
-  st.context.set("event", Value(event));
+  st.context.set("event", event_value);
 
   Pass pass{*this, st, flows, {}};
   std::vector<std::unique_ptr<FlowState>> old = std::move(st.flows);

@@ -59,6 +59,9 @@ class FlowEngine {
   // Folds one event into `state` (compute_next_state). `flows` is the set of
   // flows that may start.
   void process(EngineState& state, const FlowSet& flows, const colang::Dict& event) const;
+  // The same for an event held as a dict Value: `$event` then shares it
+  // instead of holding a copy (the Dict overload copies it once).
+  void process(EngineState& state, const FlowSet& flows, const colang::Value& event) const;
 
   // The events for the decision in `state`: a ContextUpdate when variables
   // changed, then BotIntent / StartInternalSystemAction for the next step.
