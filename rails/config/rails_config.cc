@@ -315,6 +315,7 @@ class Builder {
     RailsSection& r = c.rails;
     dict_at("rails");
     r.input_flows = flow_list("rails.input.flows");
+    r.input_parallel = bool_at("rails.input.parallel", false);
     r.output_flows = flow_list("rails.output.flows");
     r.retrieval_flows = flow_list("rails.retrieval.flows");
     r.single_call.enabled = bool_at("rails.dialog.single_call.enabled", false);

@@ -66,6 +66,7 @@ struct UserMessagesConfig {
 
 struct RailsSection {
   std::vector<std::string> input_flows;      // rails.input.flows, as written (params kept)
+  bool input_parallel = false;               // rails.input.parallel: checks run concurrently
   std::vector<std::string> output_flows;     // rails.output.flows
   std::vector<std::string> retrieval_flows;  // rails.retrieval.flows
   SingleCallConfig single_call;              // rails.dialog.single_call

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <set>
 
 #include "colang/v1/parse_v1.h"
@@ -138,9 +139,59 @@ std::vector<ActivatedRail> activated_rails(const List& events, const std::vector
 
 }  // namespace
 
+namespace {
+
+// Input rails that rewrite the user message rather than decide on it: they
+// cannot race (the turn needs their output), so they run after the race.
+bool rewrites_input(const std::string& rail) { return rail.rfind("mask sensitive data on input", 0) == 0; }
+
+std::shared_ptr<const config::RailsConfig> with_input_rails(const config::RailsConfig& config,
+                                                            const std::vector<std::string>& rails,
+                                                            std::string* error) {
+  auto copy = std::make_shared<config::RailsConfig>(config);
+  List flows;
+  for (const auto& r : rails) flows.push_back(Value(r));
+  if (!config::apply_override(*copy, "rails.input.flows", Value(std::move(flows)), error) ||
+      !config::apply_override(*copy, "rails.input.parallel", Value(false), error))
+    return nullptr;
+  return copy;
+}
+
+}  // namespace
+
 std::shared_ptr<const DialogRailsV1> DialogRailsV1::create(
     std::shared_ptr<const config::RailsConfig> config, std::shared_ptr<llm::ModelRouter> llms,
     DialogOptions options, std::string* error) {
+  error->clear();
+  const auto& input = config->rails.input_flows;
+  std::vector<std::string> racing, after;
+  for (const auto& r : input) (rewrites_input(r) ? after : racing).push_back(r);
+  if (!config->rails.input_parallel || racing.size() < 2) return build(config, llms, options, error);
+
+  // Parallel input rails: this instance runs the rewriting rails only; each
+  // checking rail gets an instance of its own that the turn races.
+  if (!options.embedder_pool) options.embedder_pool = std::make_shared<embeddings::EmbedderPool>();
+  auto main_config = with_input_rails(*config, after, error);
+  if (!main_config) return nullptr;
+  std::shared_ptr<DialogRailsV1> rails = build(main_config, llms, options, error);
+  if (!rails) return nullptr;
+  for (const auto& r : racing) {
+    auto one = with_input_rails(*config, {r}, error);
+    if (!one) return nullptr;
+    std::shared_ptr<DialogRailsV1> sub = build(one, llms, options, error);
+    if (!sub) {
+      *error = "rails.input.flows '" + r + "': " + *error;
+      return nullptr;
+    }
+    rails->parallel_input_rails_.emplace_back(r, std::move(sub));
+  }
+  rails->declared_config_ = config;  // callers see the config as written
+  return rails;
+}
+
+std::shared_ptr<DialogRailsV1> DialogRailsV1::build(std::shared_ptr<const config::RailsConfig> config,
+                                                    std::shared_ptr<llm::ModelRouter> llms,
+                                                    DialogOptions options, std::string* error) {
   error->clear();
   std::shared_ptr<DialogRailsV1> rails(new DialogRailsV1());
   rails->config_ = config;
@@ -349,6 +400,83 @@ std::shared_ptr<const DialogRailsV1> DialogRailsV1::create(
   return rails;
 }
 
+DialogRailsV1::~DialogRailsV1() {
+  std::lock_guard<std::mutex> lock(racers_mu_);
+  for (auto& f : racers_) f.wait();
+}
+
+std::optional<GenerationResult> DialogRailsV1::race_input_rails(const std::vector<ChatMessage>& messages,
+                                                                const GenerationOptions& options,
+                                                                std::vector<ActivatedRail>* passed,
+                                                                std::vector<LlmCallInfo>* calls) const {
+  struct Race {
+    std::mutex mu;
+    std::condition_variable changed;
+    size_t pending = 0;
+    std::optional<size_t> blocked;
+    std::vector<std::optional<GenerationResult>> results;
+  };
+  const size_t n = parallel_input_rails_.size();
+  auto race = std::make_shared<Race>();
+  race->pending = n;
+  race->results.resize(n);
+  GenerationOptions one = options;
+  one.given = true;
+  one.input = true;
+  one.dialog = false;
+  one.output = false;
+  one.retrieval = false;
+  one.log_activated_rails = true;
+  auto shared_messages = std::make_shared<const std::vector<ChatMessage>>(messages);
+
+  std::lock_guard<std::mutex> racers_lock(racers_mu_);
+  racers_.remove_if([](std::future<void>& f) {
+    return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  });
+  for (size_t i = 0; i < n; ++i) {
+    std::shared_ptr<const DialogRailsV1> rail = parallel_input_rails_[i].second;
+    racers_.push_back(std::async(std::launch::async, [race, rail, shared_messages, one, i] {
+      GenerationResult r = rail->generate(*shared_messages, one);
+      bool blocked = !r.error.empty();  // a rail that failed closed blocks
+      for (const auto& a : r.activated_rails) blocked = blocked || (a.type == "input" && a.stop);
+      std::lock_guard<std::mutex> lock(race->mu);
+      race->results[i] = std::move(r);
+      --race->pending;
+      if (blocked && !race->blocked) race->blocked = i;
+      race->changed.notify_all();
+    }));
+  }
+
+  std::unique_lock<std::mutex> lock(race->mu);
+  race->changed.wait(lock, [&] { return race->pending == 0 || race->blocked.has_value(); });
+  // Every rail's outcome for the log: finished ones as they ran, the others
+  // as cancelled (an LLM call already sent is not aborted; its answer is
+  // dropped).
+  std::vector<ActivatedRail> rails_log;
+  std::vector<LlmCallInfo> calls_log;
+  for (size_t i = 0; i < n; ++i) {
+    if (race->results[i]) {
+      for (const auto& a : race->results[i]->activated_rails) rails_log.push_back(a);
+      for (const auto& c : race->results[i]->llm_calls) calls_log.push_back(c);
+    } else {
+      ActivatedRail cancelled;
+      cancelled.type = "input";
+      cancelled.name = parallel_input_rails_[i].first;
+      cancelled.decisions.push_back("cancelled: another input rail blocked first");
+      rails_log.push_back(std::move(cancelled));
+    }
+  }
+  if (!race->blocked) {
+    *passed = std::move(rails_log);
+    *calls = std::move(calls_log);
+    return std::nullopt;
+  }
+  GenerationResult out = std::move(*race->results[*race->blocked]);
+  out.activated_rails = std::move(rails_log);
+  out.llm_calls = std::move(calls_log);
+  return out;
+}
+
 std::shared_ptr<const runtime::v1::Conversation> DialogRailsV1::cached(
     const std::vector<ChatMessage>& messages, size_t* prefix) const {
   std::lock_guard<std::mutex> lock(cache_mu_);
@@ -383,6 +511,28 @@ void DialogRailsV1::cache(const std::vector<ChatMessage>& messages,
 
 GenerationResult DialogRailsV1::generate(const std::vector<ChatMessage>& messages,
                                          const GenerationOptions& options) const {
+  // rails.input.parallel: the checking input rails race first; the first
+  // that blocks decides the turn. (Not for checking an external bot
+  // message: that turn runs no input rails.)
+  const bool external_bot_message = options.given && !options.dialog && !messages.empty() &&
+                                    (messages.back().role == "assistant" || messages.back().role == "bot");
+  if (parallel_input_rails_.empty() || !options.input || messages.empty() || external_bot_message ||
+      messages.back().role != "user")
+    return generate_turn(messages, options);
+  std::vector<ActivatedRail> raced_rails;
+  std::vector<LlmCallInfo> raced_calls;
+  if (auto blocked = race_input_rails(messages, options, &raced_rails, &raced_calls)) {
+    if (!options.log_activated_rails) blocked->activated_rails.clear();
+    return std::move(*blocked);
+  }
+  GenerationResult result = generate_turn(messages, options);
+  result.activated_rails.insert(result.activated_rails.begin(), raced_rails.begin(), raced_rails.end());
+  result.llm_calls.insert(result.llm_calls.begin(), raced_calls.begin(), raced_calls.end());
+  return result;
+}
+
+GenerationResult DialogRailsV1::generate_turn(const std::vector<ChatMessage>& messages,
+                                              const GenerationOptions& options) const {
   GenerationResult result;
   result.message.role = "assistant";
   if (messages.empty()) {
@@ -407,6 +557,7 @@ GenerationResult DialogRailsV1::generate(const std::vector<ChatMessage>& message
     source = &turn_messages;
   }
   const std::vector<ChatMessage>& msgs = *source;
+
   size_t prefix = 0;
   std::shared_ptr<const runtime::v1::Conversation> snapshot = cached(msgs, &prefix);
   List events;

@@ -13,9 +13,11 @@
 
 #include <atomic>
 #include <functional>
+#include <future>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -72,7 +74,8 @@ class DialogRailsV1 {
   GenerationResult generate(const std::vector<ChatMessage>& messages,
                             const GenerationOptions& options) const;
 
-  const config::RailsConfig& config() const { return *config_; }
+  // The config as written (with rails.input.parallel, every input rail).
+  const config::RailsConfig& config() const { return declared_config_ ? *declared_config_ : *config_; }
   const runtime::v1::FlowSet& flows() const { return *flows_; }
 
   // Internal state shared with the turn's action runner.
@@ -80,13 +83,29 @@ class DialogRailsV1 {
 
  private:
   DialogRailsV1() = default;
+  static std::shared_ptr<DialogRailsV1> build(std::shared_ptr<const config::RailsConfig> config,
+                                              std::shared_ptr<llm::ModelRouter> llms, DialogOptions options,
+                                              std::string* error);
+  // rails.input.parallel: runs the checking input rails concurrently, each
+  // on its own one-rail instance; nullopt when none blocked (the turn goes
+  // on), else the blocking rail's result.
+  GenerationResult generate_turn(const std::vector<ChatMessage>& messages, const GenerationOptions& options) const;
+  std::optional<GenerationResult> race_input_rails(const std::vector<ChatMessage>& messages,
+                                                   const GenerationOptions& options,
+                                                   std::vector<ActivatedRail>* passed,
+                                                   std::vector<LlmCallInfo>* calls) const;
   std::shared_ptr<const runtime::v1::Conversation> cached(const std::vector<ChatMessage>& messages,
                                                           size_t* prefix) const;
   void cache(const std::vector<ChatMessage>& messages,
              std::shared_ptr<const runtime::v1::Conversation> conversation) const;
 
-  std::shared_ptr<const config::RailsConfig> config_;
+  std::shared_ptr<const config::RailsConfig> config_;           // what this instance runs
+  std::shared_ptr<const config::RailsConfig> declared_config_;  // set when it differs (parallel input rails)
   std::shared_ptr<const runtime::v1::FlowSet> flows_;
+  // rails.input.parallel: one instance per checking input rail (its config
+  // lists only that rail); this instance then runs only the input rails
+  // that rewrite the message (mask ...), after the race.
+  std::vector<std::pair<std::string, std::shared_ptr<const DialogRailsV1>>> parallel_input_rails_;
   std::shared_ptr<Shared> shared_;
   DialogOptions options_;
   mutable std::atomic<uint64_t> turn_counter_{0};
@@ -98,6 +117,15 @@ class DialogRailsV1 {
   mutable std::mutex cache_mu_;
   mutable std::list<uint64_t> cache_order_;
   mutable std::unordered_map<uint64_t, CacheEntry> cache_;
+
+  // Input rails still running after a race was decided (a blocking rail
+  // does not wait for the others; their answers are dropped). Waited for
+  // when this instance goes away.
+  mutable std::mutex racers_mu_;
+  mutable std::list<std::future<void>> racers_;
+
+ public:
+  ~DialogRailsV1();
 };
 
 }  // namespace rg::rails::dialog
