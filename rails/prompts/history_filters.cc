@@ -29,10 +29,12 @@ std::string str_of(const Dict& d, std::string_view key) {
   return v == nullptr ? std::string("None") : colang::to_python_str(*v);
 }
 
-std::string type_of(const Value& e) {
+// A view into the event (no copy: the history filters look at every event's
+// type, several times per prompt).
+std::string_view type_of(const Value& e) {
   if (!e.is_dict()) return {};
   const Value* t = e.as_dict().find("type");
-  return t != nullptr && t->is_str() ? t->as_str() : std::string();
+  return t != nullptr && t->is_str() ? std::string_view(t->as_str()) : std::string_view();
 }
 
 // Python truthiness of d.get(key).
@@ -128,11 +130,11 @@ std::string colang_history_v2(const List& events) {
   Value current_intent;  // None
   std::optional<LogEvent> previous;
   for (const Value& v : events) {
-    std::string type = type_of(v);
+    std::string_view type = type_of(v);
     if (!is_internal(type)) continue;
     const Dict& d = v.as_dict();
     const Value* a = d.find("arguments");
-    LogEvent e{type, a != nullptr && a->is_dict() ? &a->as_dict() : &d};
+    LogEvent e{std::string(type), a != nullptr && a->is_dict() ? &a->as_dict() : &d};
     const bool action_log = type == "BotActionLog" || type == "UserActionLog";
     const bool intent_log = type == "BotIntentLog" || type == "UserIntentLog";
     if (type == "UserActionLog" && previous && dialog_lines({*previous}) == dialog_lines({e})) {
@@ -197,7 +199,7 @@ std::string colang_history_v1(const List& events, const ColangHistoryOptions& op
     return options.remove_retrieval_events && str_of(d, "action_name") == "retrieve_relevant_chunks";
   };
   for (size_t i = 0; i < events.size(); ++i) {
-    std::string type = type_of(events[i]);
+    std::string_view type = type_of(events[i]);
     if (type.empty()) continue;
     const Dict& d = events[i].as_dict();
     if (type == "UserMessage" && options.include_texts) {
@@ -340,7 +342,7 @@ std::string co_v2_history(const List& events) {
       if (std::find(seen.begin(), seen.end(), uid_text) != seen.end()) continue;
       seen.push_back(uid_text);
     }
-    std::string type = type_of(v);
+    std::string_view type = type_of(v);
     if (type == "UtteranceUserActionFinished") {
       history += "  user said \"" + str_of(d, "final_transcript") + "\"\n";
     } else if (type == "StartUtteranceBotAction") {
@@ -397,7 +399,7 @@ void add_history_filters(FilterRegistry& r) {
     List empty;
     List out;
     for (const Value& e : events_input(call, empty)) {
-      std::string type = type_of(e);
+      std::string_view type = type_of(e);
       if (type == "UserMessage") out.push_back(message("user", str_of(e.as_dict(), "text")));
       if (type == "StartUtteranceBotAction") out.push_back(message("assistant", str_of(e.as_dict(), "script")));
     }
