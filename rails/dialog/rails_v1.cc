@@ -143,7 +143,9 @@ namespace {
 
 // Input rails that rewrite the user message rather than decide on it: they
 // cannot race (the turn needs their output), so they run after the race.
-bool rewrites_input(const std::string& rail) { return rail.rfind("mask sensitive data on input", 0) == 0; }
+bool rewrites_input(const std::string& rail) {
+  return rail.rfind("mask sensitive data on input", 0) == 0 || rail == "injection detection on input";
+}
 
 std::shared_ptr<const config::RailsConfig> with_input_rails(const config::RailsConfig& config,
                                                             const std::vector<std::string>& rails,

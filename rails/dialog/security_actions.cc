@@ -86,7 +86,7 @@ std::shared_ptr<const SecurityRails> SecurityRails::create(const config::RailsCo
     }
     rails->jailbreak = made.value();
   }
-  if (lists(c.rails.input_flows, "injection detection") || lists(c.rails.output_flows, "injection detection")) {
+  if (lists(c.rails.output_flows, "injection detection") || lists(c.rails.input_flows, "injection detection on input")) {
     std::string why;
     auto ic = safety::parse_injection_config(setting(c, "injection_detection"), &why, c.dir);
     if (!ic) {
