@@ -73,6 +73,16 @@ std::shared_ptr<const SecurityRails> SecurityRails::create(const config::RailsCo
       return nullptr;
     }
   }
+  if (lists(c.rails.output_flows, "alignscore check facts")) {
+    const Dict& fc = setting(c, "fact_checking");
+    const Value* params = fc.find("parameters");
+    const Value* endpoint = params && params->is_dict() ? params->as_dict().find("endpoint") : nullptr;
+    if (!endpoint || !endpoint->is_str() || endpoint->as_str().empty()) {
+      *error = "rails.config.fact_checking.parameters.endpoint: 'alignscore check facts' needs the URL of an "
+               "AlignScore server (e.g. http://localhost:5000/alignscore_large)";
+      return nullptr;
+    }
+  }
   if (lists(c.rails.input_flows, "jailbreak detection heuristics")) {
     const Dict& jd = setting(c, "jailbreak_detection");
     if (std::string why = safety::validate_jailbreak_config(jd, c.models); !why.empty()) {

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "colang/value_json.h"
-#include "llm/providers/openai_compatible/http_transport.h"
+#include "llm/json_service.h"
 #include "llm/providers/openai_compatible/response_util.h"
 
 namespace rg::rails::safety {
@@ -170,37 +170,15 @@ JailbreakVerdict HeuristicsServerClient::check(std::string_view prompt,
   json body = {{"prompt", std::string(prompt)},
                {"lp_threshold", thresholds.length_per_perplexity},
                {"ps_ppl_threshold", thresholds.prefix_suffix_perplexity}};
-  oc::HttpRequest http;
-  http.url = url;
-  http.headers = {"Content-Type: application/json", "Accept: application/json"};
-  http.body = body.dump();
-  http.connect_timeout_ms = options_.connect_timeout_ms;
-  http.read_timeout_ms = options_.read_timeout_ms;
-
-  oc::HttpResult r = oc::http_post(http);
-  switch (r.failure) {
-    case oc::HttpFailure::kNone:
-      break;
-    case oc::HttpFailure::kConnectTimeout:
-      return fail(llm::ErrorCode::kTimeout,
-                  "connect timeout after " + std::to_string(options_.connect_timeout_ms) + " ms");
-    case oc::HttpFailure::kReadTimeout:
-      return fail(llm::ErrorCode::kTimeout, "read timeout: " + r.detail);
-    case oc::HttpFailure::kTransport:
-    case oc::HttpFailure::kAborted:
-      return fail(llm::ErrorCode::kTransport, "connection failed: " + r.detail);
+  llm::Result<json> posted =
+      llm::post_json({url, std::move(body), options_.connect_timeout_ms, options_.read_timeout_ms});
+  if (!posted.ok()) {
+    // post_json's message starts "POST <url>: "; keep only what went wrong.
+    std::string what = posted.error().message;
+    if (what.rfind("POST " + url + ": ", 0) == 0) what = what.substr(url.size() + 7);
+    return fail(posted.error().code, what);
   }
-  // The reference accepts 200 only.
-  if (r.status != 200)
-    return fail(llm::ErrorCode::kProvider,
-                "HTTP " + std::to_string(r.status) + ": " + oc::error_text(r.body));
-  if (!r.body_complete)
-    return fail(llm::ErrorCode::kBadResponse,
-                "response cut short after " + std::to_string(r.body.size()) + " bytes");
-  json answer;
-  std::string what;
-  if (!oc::parse_json(r.body, answer, what)) return fail(llm::ErrorCode::kBadResponse, what);
-  if (!answer.is_object()) return fail(llm::ErrorCode::kBadResponse, "response is not a JSON object");
+  const json& answer = posted.value();
   auto jb = answer.find("jailbreak");
   if (jb == answer.end()) return fail(llm::ErrorCode::kBadResponse, "response has no \"jailbreak\" field");
   if (!jb->is_boolean())

@@ -214,3 +214,77 @@ rails:
   CHECK_FALSE(injection.rails);
   CHECK(injection.error.find("rails.config.injection_detection") != std::string::npos);
 }
+
+TEST_CASE("alignscore check facts: the server's score decides; down means pass or self check") {
+  MockOpenAiServer server({MockResponse::json(200, R"({"alignscore": 0.91})"),
+                           MockResponse::json(200, R"({"alignscore": 0.12})"),
+                           MockResponse::json(500, R"({"detail": "down"})"),
+                           MockResponse::json(500, R"({"detail": "down"})")});
+  const std::string colang = R"(
+define user ask question
+  "what can you tell me"
+
+define flow
+  user ask question
+  $relevant_chunks = "The office opens at 9."
+  $check_facts = True
+  bot answer question
+)";
+  auto make = [&](bool fallback, std::vector<std::string> answers) {
+    rg::rails::config::LoadOptions options;
+    options.llm_supplied_externally = true;
+    options.library_flows = library_v1_flow_names();
+    std::string yaml = R"(
+rails:
+  output:
+    flows: [alignscore check facts]
+  config:
+    fact_checking:
+      fallback_to_self_check: )" + std::string(fallback ? "true" : "false") + R"(
+      parameters:
+        endpoint: )" + server.base_url() + R"(/alignscore_base
+prompts:
+  - task: self_check_facts
+    content: "Evidence: {{ evidence }} Claim: {{ response }} Entailed?"
+)";
+    auto loaded = rg::rails::config::rails_config_from_content(colang, yaml, options);
+    REQUIRE(loaded.ok());
+    auto llm = std::make_shared<rg::llm::ReplayProvider>(std::move(answers));
+    auto router = std::make_shared<rg::llm::ModelRouter>(
+        std::map<std::string, std::shared_ptr<rg::llm::LlmClient>, std::less<>>{{"main", llm}});
+    DialogOptions dialog_options;
+    dialog_options.indexing.log = [](const std::string&) {};
+    std::string error;
+    auto rails = DialogRailsV1::create(loaded.config, router, dialog_options, &error);
+    INFO(error);
+    REQUIRE(rails);
+    return rails;
+  };
+  auto ask = [](const std::shared_ptr<const DialogRailsV1>& rails) {
+    auto r = rails->generate({{"user", rg::colang::Value("what can you tell me")}}, {});
+    return r.message.content.as_str();
+  };
+  auto no_fallback = make(false, {"  ask question", "  \"It opens at 9.\"", "  ask question", "  \"It opens at 7.\"",
+                                  "  ask question", "  \"It opens at 9.\""});
+  CHECK(ask(no_fallback) == "It opens at 9.");                     // 0.91
+  CHECK(ask(no_fallback) == "I don't know the answer to that.");   // 0.12
+  CHECK(ask(no_fallback) == "It opens at 9.");                     // server down: let through
+  auto with_fallback = make(true, {"  ask question", "  \"It opens at 7.\"", "No"});
+  CHECK(ask(with_fallback) == "I don't know the answer to that.");  // server down: self check says no
+  auto reqs = server.requests();
+  REQUIRE(reqs.size() == 4);
+  CHECK(reqs[0].path == "/v1/alignscore_base");
+  CHECK(reqs[0].body.find("\"evidence\":\"The office opens at 9.\"") != std::string::npos);
+
+  rg::rails::config::LoadOptions options;
+  options.llm_supplied_externally = true;
+  options.library_flows = library_v1_flow_names();
+  auto loaded = rg::rails::config::rails_config_from_content(colang, "rails:\n  output:\n    flows: [alignscore check facts]\n",
+                                                             options);
+  REQUIRE(loaded.ok());
+  std::string error;
+  auto router = std::make_shared<rg::llm::ModelRouter>(
+      std::map<std::string, std::shared_ptr<rg::llm::LlmClient>, std::less<>>{});
+  CHECK_FALSE(DialogRailsV1::create(loaded.config, router, {}, &error));
+  CHECK(error.find("rails.config.fact_checking.parameters.endpoint") != std::string::npos);
+}
