@@ -22,6 +22,7 @@
 #include "rails/dialog/rails_v1.h"
 #include "runtime/flow_library.h"
 #include "rails/actions/llm_actions.h"
+#include "rails/actions/rail_actions.h"
 #include "rails/actions/system_actions.h"
 #include "rails/prompts/task_prompt_renderer.h"
 #include "runtime/session.h"
@@ -162,7 +163,8 @@ class InputReader {
 class Chat {
  public:
   Chat(std::shared_ptr<const runtime::FlowLibrary> library, const ChatOptions& options, bool tty,
-       std::shared_ptr<llm::LlmClient> llm, rails::LlmActionsOptions llm_options)
+       std::shared_ptr<llm::LlmClient> llm, rails::LlmActionsOptions llm_options,
+       rails::RailActionsOptions rail_options = {})
       : library_(library), options_(options), tty_(tty) {
     runtime::SessionOptions session_options;
     session_options.seed = options.seed;
@@ -173,7 +175,11 @@ class Chat {
     // none, they fail with "no LLM configured for task X").
     auto actions = std::make_shared<rails::ActionRegistry>();
     rails::register_system_actions(*actions);
-    rails::register_llm_actions(*actions, std::move(llm), std::move(llm_options));
+    // `$system.config` in flows (the rails library reads enable_rails_exceptions).
+    if (llm_options.config) session_options.system_config = colang::Value(llm_options.config->raw);
+    rails::register_llm_actions(*actions, llm, std::move(llm_options));
+    // The rails library's actions (SelfCheckInputAction, ...).
+    rails::register_rail_actions(*actions, std::move(llm), std::move(rail_options));
     session_options.actions = std::move(actions);
     session_ = std::make_unique<runtime::Session>(std::move(library), std::move(session_options));
   }
@@ -430,7 +436,19 @@ int chat_command(int argc, char** argv) {
     }
   }
 
-  Chat chat(std::move(built.library), options, tty, router.value(), std::move(llm_options));
+  rails::RailActionsOptions rail_options;
+  rail_options.renderer = llm_options.renderer;
+  rail_options.model = llm_options.model;
+  rail_options.config = config.config;
+  {
+    std::string why;
+    rail_options.detectors = rails::RailDetectors::create(*config.config, &why);
+    if (!rail_options.detectors) {
+      std::cerr << "railguard chat: " << why << "\n";
+      return 1;
+    }
+  }
+  Chat chat(std::move(built.library), options, tty, router.value(), std::move(llm_options), std::move(rail_options));
   return chat.run();
 }
 

@@ -409,7 +409,20 @@ class Service final : public ApiService {
     auto actions = std::make_shared<ActionRegistry>();
     register_system_actions(*actions);
     register_llm_actions(*actions, recorder, config.llm_options);
+    register_rail_actions(*actions, recorder, config.rail_options);
     session_options.actions = std::move(actions);
+    // `$system.config` in flows (the rails library reads enable_rails_exceptions).
+    if (config.config) session_options.system_config = colang::Value(config.config->raw);
+    // A rail's `send <X>Exception(...)` (enable_rails_exceptions) answers the
+    // request as {"role": "exception", "content": <the event>}, as in 1.0.
+    auto rail_exception = std::make_shared<std::optional<colang::Dict>>();
+    session_options.on_event = [rail_exception](std::string_view direction, const colang::Dict& event) {
+      if (direction != "out") return;
+      const colang::Value* type = event.find("type");
+      if (type && type->is_str() && type->as_str().size() > 9 &&
+          type->as_str().compare(type->as_str().size() - 9, 9, "Exception") == 0)
+        *rail_exception = event;
+    };
     runtime::Session session(config.library, std::move(session_options));
 
     size_t first = 0;  // the first message to feed
@@ -477,6 +490,7 @@ class Service final : public ApiService {
         std::string role = m.value("role", "");
         if (role == "user") {
           if (i != last_user) said.clear();
+          rail_exception->reset();
           auto got = session.user_said(m["content"].get<std::string>());
           if (i < last_user) continue;
           said.insert(said.end(), got.begin(), got.end());
@@ -505,6 +519,7 @@ class Service final : public ApiService {
     std::string text;
     for (size_t i = 0; i < said.size(); ++i) text += (i ? "\n" : "") + said[i];
     out.message = json{{"role", "assistant"}, {"content", text}};
+    if (*rail_exception) out.message = json{{"role", "exception"}, {"content", colang::to_json(colang::Value(**rail_exception))}};
     for (const auto& c : recorder->calls()) {
       out.usage.prompt_tokens += c.prompt_tokens;
       out.usage.completion_tokens += c.completion_tokens;

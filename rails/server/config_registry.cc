@@ -123,6 +123,14 @@ std::shared_ptr<const LoadedConfig> load_config(const std::string& id, const fs:
     *error = why;
     return nullptr;
   }
+  out->rail_options.renderer = out->llm_options.renderer;
+  out->rail_options.model = out->model_id;
+  out->rail_options.config = loaded.config;
+  out->rail_options.detectors = RailDetectors::create(*loaded.config, &why);
+  if (!out->rail_options.detectors) {
+    *error = why;
+    return nullptr;
+  }
   return out;
 }
 

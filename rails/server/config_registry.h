@@ -21,6 +21,7 @@
 
 #include "llm/model_router.h"
 #include "rails/actions/llm_actions.h"
+#include "rails/actions/rail_actions.h"
 #include "rails/embeddings/embedder_pool.h"
 #include "rails/config/rails_config.h"
 #include "rails/dialog/rails_v1.h"
@@ -41,6 +42,7 @@ struct LoadedConfig {
   // Colang 2.x: the flows and the LLM actions' settings (a Session per request).
   std::shared_ptr<const runtime::FlowLibrary> library;
   LlmActionsOptions llm_options;
+  RailActionsOptions rail_options;  // the rails library's actions (detectors built once)
   std::string model_id;  // "engine/model" of the main model ("unknown" when none)
 
   // Colang 2.x: the state once `main` and the @active flows have started,
