@@ -33,6 +33,9 @@ void Dict::set(std::string key, Value value) {
     *existing = std::move(value);
     return;
   }
+  // Most dicts (events, params) get several keys: start at 4 rather than
+  // reallocating at 1, 2 and 4.
+  if (entries_.capacity() == 0) entries_.reserve(4);
   entries_.emplace_back(std::move(key), std::move(value));
 }
 

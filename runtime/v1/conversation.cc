@@ -13,10 +13,11 @@ using colang::Value;
 
 namespace {
 
-const std::string& type_of(const Dict& event) {
-  static const std::string kEmpty;
+// A view, so that comparing with a literal checks the length first (every
+// event is compared with several type names).
+std::string_view type_of(const Dict& event) {
   const Value* v = event.find("type");
-  return v && v->is_str() ? v->as_str() : kEmpty;
+  return v && v->is_str() ? std::string_view(v->as_str()) : std::string_view();
 }
 
 bool is_bot_stop(const Dict& event) {
@@ -82,8 +83,9 @@ std::string Conversation::now() const {
   return "1970-01-01T00:00:00.000000+00:00";
 }
 
-Dict Conversation::new_event(std::string type) {
+Dict Conversation::new_event(std::string type, size_t capacity) {
   Dict d;
+  d.reserve(capacity);
   d.set("type", std::move(type));
   d.set("uid", new_uid());
   d.set("event_created_at", now());
@@ -99,7 +101,7 @@ void Conversation::append(Value event_value) {
   decided_by_.emplace_back();
   // The variables actions see come from the whole history, hidden turns
   // included (the reference's compute_context).
-  const std::string& type = type_of(event);
+  const std::string_view type = type_of(event);
   if (type == "ContextUpdate") {
     if (const Value* data = event.find("data"); data && data->is_dict()) {
       for (const auto& [k, v] : data->as_dict()) action_context_.set(k, v);
@@ -193,12 +195,15 @@ List Conversation::generate_events(const List& input, ActionHost& host) {
     }
     bool listen = false;
     for (Dict& e : next) {
+      e.reserve(e.size() + 5);  // at most 5 keys stamped below
       if (!e.contains("uid")) e.set("uid", new_uid());
       if (!e.contains("event_created_at")) e.set("event_created_at", now());
       if (!e.contains("source_uid")) e.set("source_uid", "NeMoGuardrails");
-      // A copy: setting fields below may reallocate the dict's entries.
-      const std::string type = type_of(e);
-      if (type == "StartInternalSystemAction") {
+      // Decided before setting fields, which may reallocate the entries.
+      const std::string_view type_view = type_of(e);
+      const bool is_context_update = type_view == "ContextUpdate";
+      const bool is_listen = type_view == "Listen";
+      if (type_view == "StartInternalSystemAction") {
         if (!e.contains("action_uid")) e.set("action_uid", new_uid());
         const Value* name = e.find("action_name");
         e.set("is_system_action",
@@ -207,9 +212,9 @@ List Conversation::generate_events(const List& input, ActionHost& host) {
       // One dict, shared by the history, the variables and the result.
       Value event(std::move(e));
       append(event);
-      if (type != "ContextUpdate" && type != "Listen") decided_by_.back() = decider;
+      if (!is_context_update && !is_listen) decided_by_.back() = decider;
       generated.push_back(std::move(event));
-      listen = type == "Listen";
+      listen = is_listen;
     }
     if (listen) break;
     if (generated.size() > options_.max_events_per_call) {
@@ -287,7 +292,7 @@ std::vector<Dict> Conversation::run_action(const Dict& start, ActionHost& host) 
       out.push_back(std::move(update));
     }
   }
-  Dict finished = new_event("InternalSystemActionFinished");
+  Dict finished = new_event("InternalSystemActionFinished", 14);  // its 4 and the 10 below
   if (const Value* uid = start.find("action_uid")) finished.set("action_uid", *uid);
   finished.set("action_name", name);
   finished.set("action_params", start.find("action_params") ? *start.find("action_params") : Value(Dict{}));

@@ -95,8 +95,8 @@ class Conversation {
   void append(colang::Value event);
 
   // A fresh event dict stamped like the reference's new_event_dict: uid,
-  // event_created_at, source_uid.
-  colang::Dict new_event(std::string type);
+  // event_created_at, source_uid. `capacity`: the keys it will end up with.
+  colang::Dict new_event(std::string type, size_t capacity = 8);
 
  private:
   void fold(const colang::Value& event);

@@ -106,12 +106,13 @@ static std::string_view element_event_type(const Element& e) {
   }
 }
 
-static bool is_match(const Element& e, const Dict& event) {
-  const std::string& type = str_field(event, "type");
+// `type` is the event's type (looked up once per event, not once per flow).
+static bool is_match(const Element& e, const Dict& event, std::string_view type) {
   if (type == "UserIntent") {
     if (e.type != ElementType::kUserIntent) return false;
     const Value* intent = event.find("intent");
-    return e.intent_name == "..." || (intent && *intent == Value(e.intent_name));
+    // (Value == on a str is plain string equality: no Value built per flow.)
+    return e.intent_name == "..." || (intent && intent->is_str() && intent->as_str() == e.intent_name);
   }
   if (type == "BotIntent") {
     if (e.type != ElementType::kRunAction || e.action_name != "utter") return false;
@@ -290,7 +291,8 @@ void FlowEngine::process(EngineState& st, const FlowSet& flows, const Dict& even
 
 void FlowEngine::process(EngineState& st, const FlowSet& flows, const Value& event_value) const {
   const Dict& event = event_value.as_dict();
-  const std::string& type = str_field(event, "type");
+  // A view: the comparisons with literals below then check the length first.
+  const std::string_view type = str_field(event, "type");
   if (type == "StartInternalSystemAction") return;
   if (type == "ContextUpdate") {
     if (const Value* data = event.find("data"); data && data->is_dict()) {
@@ -337,11 +339,11 @@ void FlowEngine::process(EngineState& st, const FlowSet& flows, const Value& eve
     int matching_head = 0;
     if (head_element.type == ElementType::kBranch) {
       for (int offset : head_element.branch_heads) {
-        if (is_match(element_at(flow, fs.head + offset), event)) {
+        if (is_match(element_at(flow, fs.head + offset), event, type)) {
           matching_head = fs.head + offset + 1;
         }
       }
-    } else if (is_match(head_element, event)) {
+    } else if (is_match(head_element, event, type)) {
       matching_head = fs.head + 1;
     }
     if (matching_head != 0) {
@@ -377,7 +379,7 @@ void FlowEngine::process(EngineState& st, const FlowSet& flows, const Value& eve
     // (a reference behaviour that flows rely on, e.g. `$mode = $mode or "x"`).
     int start_head = pass.slide(flow, 0);
     if (start_head < 0) continue;
-    if (!is_match(flow.elements[start_head], event)) continue;
+    if (!is_match(flow.elements[start_head], event, type)) continue;
     auto fs = std::make_unique<FlowState>();
     fs->uid = new_uid_();
     fs->config = flow_ptr;
@@ -463,6 +465,7 @@ std::vector<Dict> FlowEngine::next_steps(const EngineState& st) const {
   if (st.next_step) {
     const Element& step = *st.next_step;
     Dict event;
+    event.reserve(9);  // its own 4 keys and the 5 that generate_events stamps
     if (step.action_name == "utter") {
       event.set("type", "BotIntent");
       const Value* v = step.action_params.find("value");
