@@ -252,7 +252,8 @@ std::vector<Dict> Conversation::run_action(const Dict& start, ActionHost& host) 
   std::string status = "success";
   Dict empty_context;
   const Dict* context = &empty_context;
-  if (!host.has_action(name)) {
+  const bool known = host.has_action(name);
+  if (!known) {
     status = "failed";
     outcome.events = internal_error_events("Action '" + name + "' not found.");
   } else {
@@ -302,7 +303,7 @@ std::vector<Dict> Conversation::run_action(const Dict& start, ActionHost& host) 
   finished.set("failure_reason", status);
   finished.set("return_value", outcome.return_value);
   finished.set("events", Value(outcome.events));
-  finished.set("is_system_action", host.has_action(name) && host.is_system_action(name));
+  finished.set("is_system_action", known && host.is_system_action(name));
   out.push_back(std::move(finished));
   // Copies: the caller stamps them (uid, timestamps), while the finished
   // event's `events` keeps them as the action returned them.

@@ -311,6 +311,8 @@ void FlowEngine::process(EngineState& st, const FlowSet& flows, const Value& eve
 
   Pass pass{*this, st, flows, {}};
   std::vector<std::unique_ptr<FlowState>> old = std::move(st.flows);
+  // The new list holds the running flows and the few that start now.
+  pass.out.reserve(old.size() + 8);
   st.next_step = nullptr;
   st.next_step_by_flow_uid.clear();
   st.next_step_flow_id.clear();
