@@ -52,7 +52,9 @@ struct LlmRequest {
 };
 
 // Receives the text of a streamed answer piece by piece (choice 0 only),
-// on the calling thread, before generate() returns.
+// on the calling thread, before generate() returns. A callback that throws
+// stops the stream: the provider stops reading and the exception leaves
+// generate().
 using ChunkCallback = std::function<void(std::string_view chunk)>;
 
 struct Completion {

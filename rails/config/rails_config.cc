@@ -93,7 +93,11 @@ Dict default_raw(bool v2) {
   Value instant = v2 ? Value(List{Value("UtteranceBotAction")}) : Value();
   Value rails(make(
       {{"input", flows_dict()},
-       {"output", flows_dict()},
+       {"output", Value(make({{"flows", Value(List{})},
+                              {"streaming", Value(make({{"enabled", false},
+                                                        {"chunk_size", 200},
+                                                        {"context_size", 50},
+                                                        {"stream_first", true}}))}}))},
        {"retrieval", flows_dict()},
        {"dialog", Value(make({{"single_call", Value(make({{"enabled", false},
                                                           {"fallback_to_multiple_calls", true}}))},
@@ -317,6 +321,10 @@ class Builder {
     r.input_flows = flow_list("rails.input.flows");
     r.input_parallel = bool_at("rails.input.parallel", false);
     r.output_flows = flow_list("rails.output.flows");
+    r.output_streaming.enabled = bool_at("rails.output.streaming.enabled", false);
+    r.output_streaming.chunk_size = count_at("rails.output.streaming.chunk_size", 200, 1);
+    r.output_streaming.context_size = count_at("rails.output.streaming.context_size", 50, 0);
+    r.output_streaming.stream_first = bool_at("rails.output.streaming.stream_first", true);
     r.retrieval_flows = flow_list("rails.retrieval.flows");
     r.single_call.enabled = bool_at("rails.dialog.single_call.enabled", false);
     r.single_call.fallback_to_multiple_calls =
@@ -700,6 +708,16 @@ class Builder {
     if (!v || v->is_none()) return dflt;
     if (v->is_number() && !v->is_bool()) return v->as_number();
     error(path, "must be a number");
+    return dflt;
+  }
+
+  // An integer >= `min`.
+  int count_at(const std::string& path, int dflt, int min) {
+    const Value* v = lookup(cfg_->raw, path);
+    if (!v || v->is_none()) return dflt;
+    if (v->is_int() && !v->is_bool() && v->as_int() >= min && v->as_int() <= 1000000)
+      return static_cast<int>(v->as_int());
+    error(path, "must be an integer >= " + std::to_string(min));
     return dflt;
   }
 

@@ -64,10 +64,20 @@ struct UserMessagesConfig {
   std::optional<std::string> embeddings_only_fallback_intent;
 };
 
+// rails.output.streaming: output rails on a streamed bot message, chunk by
+// chunk. Tokens are approximated by whitespace-separated words.
+struct OutputStreamingConfig {
+  bool enabled = false;
+  int chunk_size = 200;    // words per checked chunk
+  int context_size = 50;   // words of the previous chunk prepended to the next check
+  bool stream_first = true;  // true: a chunk goes out before its check finishes; false: after
+};
+
 struct RailsSection {
   std::vector<std::string> input_flows;      // rails.input.flows, as written (params kept)
   bool input_parallel = false;               // rails.input.parallel: checks run concurrently
   std::vector<std::string> output_flows;     // rails.output.flows
+  OutputStreamingConfig output_streaming;    // rails.output.streaming
   std::vector<std::string> retrieval_flows;  // rails.retrieval.flows
   SingleCallConfig single_call;              // rails.dialog.single_call
   UserMessagesConfig user_messages;          // rails.dialog.user_messages

@@ -2,8 +2,10 @@
 // spec product.md section 7.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "colang/value.h"
@@ -34,6 +36,11 @@ struct GenerationOptions {
   bool log_internal_events = false;
   bool log_colang_history = false;
   bool given = false;  // options were passed at all (flows see $generation_options)
+  // Streaming output rails (Colang 1.0, rails.output.streaming.enabled): the
+  // bot message's text, piece by piece, as the output rails release it;
+  // returning false means the client is gone (the LLM stream is stopped).
+  // Unset, or streaming not enabled in the config: the turn runs unchanged.
+  std::function<bool(std::string_view)> on_chunk;
 
   // The dict flows see as $generation_options.
   colang::Dict to_dict() const;
@@ -87,6 +94,11 @@ struct GenerationResult {
   // Set when the turn failed because an LLM call did: the provider's error
   // kind (the server answers 504 for kTimeout, 502 otherwise).
   std::optional<llm::ErrorCode> llm_error;
+  // Streaming output rails: some of the bot message went to on_chunk.
+  bool streamed = false;
+  // Set when an output rail blocked a streamed chunk: which rail and why.
+  // The message then holds that rail's reply.
+  std::string stream_error;
 };
 
 // The JSON-ish log object of spec 7 (`log` in the API response), with the

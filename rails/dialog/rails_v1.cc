@@ -398,6 +398,7 @@ std::shared_ptr<DialogRailsV1> DialogRailsV1::build(std::shared_ptr<const config
       }
     }
   }
+  shared->owner = rails.get();
   rails->shared_ = std::move(shared);
   return rails;
 }
@@ -673,6 +674,9 @@ GenerationResult DialogRailsV1::generate_turn(const std::vector<ChatMessage>& me
   result.colang_history = prompts::colang_history(result.events);
   result.activated_rails = activated_rails(conv.events(), conv.decided_by(), first_new,
                                            conv.flows(), result.executed_actions);
+  // Streaming output rails: the checks of the streamed chunks.
+  result.activated_rails.insert(result.activated_rails.end(), actions.stream_rails().begin(),
+                                actions.stream_rails().end());
 
   if (bot_message_to_check.is_none()) {
     std::vector<ChatMessage> extended = messages;

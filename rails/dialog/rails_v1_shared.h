@@ -25,6 +25,9 @@ namespace rg::rails::dialog {
 struct DialogRailsV1::Shared {
   std::shared_ptr<const config::RailsConfig> config;
   std::shared_ptr<llm::ModelRouter> llms;
+  // The instance these belong to (streaming output rails check each chunk
+  // through it); set by build(), lives as long as it.
+  const DialogRailsV1* owner = nullptr;
   DialogOptions options;
 
   // intent -> variants; the config's first, then the library's.

@@ -97,6 +97,42 @@ const std::set<std::string, std::less<>>& known_actions() {
   return kKnown;
 }
 
+// Thrown from the LLM's chunk callback to stop a streamed bot message
+// (a rail blocked it, or the client is gone).
+struct StreamStopped {
+  std::string received;
+};
+
+bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+// The last `n` words of `s`, with the whitespace between and after them.
+std::string tail_words(std::string_view s, int n) {
+  if (n <= 0) return {};
+  size_t i = s.size();
+  int words = 0;
+  while (i > 0) {
+    while (i > 0 && is_space(s[i - 1])) --i;
+    if (i == 0) break;
+    while (i > 0 && !is_space(s[i - 1])) --i;
+    if (++words == n) break;
+  }
+  return std::string(s.substr(i));
+}
+
+// A literal "\n" in a bot message means a line break.
+std::string unescape_newlines(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == 'n') {
+      out += '\n';
+      ++i;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string first_nonempty_line(std::string_view s) {
@@ -302,12 +338,24 @@ std::string TurnActions::llm_call(const std::string& task, const List& events, D
 llm::Completion TurnActions::send(llm::LlmClient& client, const llm::LlmRequest& request,
                                   const std::string& prompt_text) {
   double started = epoch_seconds();
-  llm::Result<llm::Completion> r = client.generate(request);
-  double finished = epoch_seconds();
   LlmCallInfo info;
   info.task = request.task;
   info.prompt = prompt_text;
   info.started_at = started;
+  std::optional<llm::Result<llm::Completion>> result;
+  try {
+    result.emplace(client.generate(request, stream_to_));
+  } catch (const StreamStopped& stopped) {
+    // A streamed bot message stopped early: the call is logged with what came.
+    info.finished_at = epoch_seconds();
+    info.duration = info.finished_at - started;
+    info.completion = stopped.received;
+    result_.llm_calls.push_back(info);
+    if (shared_.options.on_llm_call) shared_.options.on_llm_call(info);
+    throw;
+  }
+  llm::Result<llm::Completion>& r = *result;
+  double finished = epoch_seconds();
   info.finished_at = finished;
   info.duration = finished - started;
   if (!r.ok()) {
@@ -713,11 +761,17 @@ ActionOutcome TurnActions::generate_bot_message(const Call& call) {
       }
     }
     std::string prompt;
+    // Streaming output rails: the text goes out chunk by chunk as the rails
+    // pass it; the chunks were checked, so the message skips the output
+    // rails afterwards.
+    const bool stream = options_.on_chunk && cfg.rails.output_streaming.enabled;
+    if (stream) out.context_updates.set("skip_output_rails", true);
     if (cfg.passthrough.value_or(false)) {
       // The (possibly rewritten) user message goes to the model as is.
       Dict vars;
       vars.set("user_input", context_value(call.context, "user_message"));
-      utterance = llm_call("general", call.events, std::move(vars), {}, "", true, &prompt);
+      if (stream) utterance = stream_bot_message(call, "general", std::move(vars), false, &prompt);
+      else utterance = llm_call("general", call.events, std::move(vars), {}, "", true, &prompt);
     } else {
       std::string examples;
       if (shared_.has_user_messages && shared_.bot_index) {
@@ -729,9 +783,13 @@ ActionOutcome TurnActions::generate_bot_message(const Call& call) {
       Dict vars;
       vars.set("examples", examples);
       vars.set("relevant_chunks", as_text(context_value(call.context, "relevant_chunks")));
-      std::string result =
-          llm_call("generate_bot_message", call.events, std::move(vars), {}, "", true, &prompt);
-      utterance = strip_quotes(multiline_response(result));
+      if (stream) {
+        utterance = stream_bot_message(call, "generate_bot_message", std::move(vars), true, &prompt);
+      } else {
+        std::string result =
+            llm_call("generate_bot_message", call.events, std::move(vars), {}, "", true, &prompt);
+        utterance = strip_quotes(multiline_response(result));
+      }
     }
     // The hallucination rails sample this prompt again (spec 2).
     out.context_updates.set("_last_bot_prompt", prompt);
@@ -752,6 +810,156 @@ ActionOutcome TurnActions::generate_bot_message(const Call& call) {
   e.set("text", cleaned);
   out.events.push_back(Value(std::move(e)));
   return out;
+}
+
+std::string TurnActions::stream_bot_message(const Call& call, const std::string& task, Dict vars,
+                                            bool quoted, std::string* prompt) {
+  const config::OutputStreamingConfig& sc = shared_.config->rails.output_streaming;
+  const bool check = options_.output && !shared_.config->rails.output_flows.empty() && shared_.owner;
+  const std::string user_text = as_text(context_value(call.context, "user_message"));
+  const int chunk_size = std::max(1, sc.chunk_size);
+
+  std::string received;  // the raw stream
+  std::string text;      // the message so far (quoted: the opening whitespace and quote dropped)
+  bool started = !quoted;
+  bool ended = false;    // the message ended before the stream did (closing quote, a new turn)
+  size_t released = 0;   // text[0, released) went through the rails
+  std::string checked;   // what the rails saw so far (the next window's context)
+  std::string message;   // what was released (rewritten where a rail rewrote it)
+  std::string reply;     // the blocking rail's reply
+  bool stopped = false;
+  size_t words_released = 0;
+
+  auto emit = [&](const std::string& piece) {
+    if (piece.empty()) return true;
+    result_.streamed = true;
+    if (options_.on_chunk(piece)) return true;
+    if (result_.stream_error.empty()) result_.stream_error = "the client stopped reading the stream";
+    return false;
+  };
+  auto count_words = [](std::string_view s) {
+    size_t n = 0;
+    for (size_t i = 0; i < s.size(); ++i)
+      if (!is_space(s[i]) && (i == 0 || is_space(s[i - 1]))) ++n;
+    return n;
+  };
+  // Checks text[released, upto) and releases it; false: stop the stream.
+  auto release = [&](size_t upto) {
+    std::string chunk = text.substr(released, upto - released);
+    released = upto;
+    if (chunk.empty()) return true;
+    size_t first_word = words_released + 1;
+    words_released += count_words(chunk);
+    std::string out = chunk;
+    if (sc.stream_first && !emit(unescape_newlines(chunk))) return false;
+    if (check) {
+      std::string context = tail_words(checked, sc.context_size);
+      std::string window = context + chunk;
+      GenerationOptions o;
+      o.given = true;
+      o.dialog = false;
+      o.input = false;
+      o.retrieval = false;
+      o.output = true;
+      o.log_activated_rails = true;
+      GenerationResult r = shared_.owner->generate({{"user", Value(user_text)}, {"assistant", Value(window)}}, o);
+      result_.llm_calls.insert(result_.llm_calls.end(), r.llm_calls.begin(), r.llm_calls.end());
+      std::string rail;
+      bool stop = false;
+      for (const ActivatedRail& a : r.activated_rails) {
+        if (a.type != "output") continue;
+        stream_rails_.push_back(a);
+        if (a.stop && !stop) {
+          stop = true;
+          rail = a.name;
+        }
+      }
+      checked += chunk;
+      std::string span = "words " + std::to_string(first_word) + "-" + std::to_string(words_released);
+      if (stop || !r.error.empty() || r.message.role != "assistant") {
+        reply = r.message.content.is_str() ? r.message.content.as_str() : std::string();
+        result_.stream_error = stop ? "output rail '" + rail + "' blocked the bot message (" + span + ")"
+                                    : "the output rails failed on the bot message (" + span + ")" +
+                                          (r.error.empty() ? std::string() : ": " + r.error);
+        stopped = true;
+        return false;
+      }
+      // A rail that rewrote the window (masking): with stream_first off the
+      // rewritten chunk goes out; with it on, the chunk already went.
+      const std::string rewritten = r.message.content.is_str() ? r.message.content.as_str() : window;
+      if (!sc.stream_first && rewritten != window && starts_with(rewritten, context))
+        out = rewritten.substr(context.size());
+    }
+    message += out;
+    if (!sc.stream_first && !emit(unescape_newlines(out))) return false;
+    return true;
+  };
+
+  stream_to_ = [&](std::string_view piece) {
+    received.append(piece);
+    if (ended) return;
+    if (!started) {
+      size_t i = 0;
+      while (i < piece.size() && is_space(piece[i])) ++i;
+      if (i == piece.size()) return;
+      if (piece[i] == '"') ++i;
+      started = true;
+      piece = piece.substr(i);
+    }
+    size_t scan_from = text.size() > 0 ? text.size() - 1 : 0;
+    text.append(piece);
+    if (quoted) {
+      // As multiline_response: a closing quote at a line's end, or a new
+      // dialogue turn, ends the message.
+      size_t cut = std::string::npos;
+      size_t from = std::max(released, scan_from > 4 ? scan_from - 4 : 0);
+      if (size_t q = text.find("\"\n", from); q != std::string::npos) cut = q;
+      if (size_t u = text.find("\nuser", from); u != std::string::npos && u < cut) cut = u;
+      if (cut != std::string::npos) {
+        text.resize(cut);
+        ended = true;
+      }
+    }
+    // Release every complete chunk: chunk_size words and the whitespace after them.
+    for (;;) {
+      size_t i = released;
+      int words = 0;
+      size_t cut = std::string::npos;
+      while (i < text.size() && is_space(text[i])) ++i;
+      while (i < text.size()) {
+        while (i < text.size() && !is_space(text[i])) ++i;
+        if (i == text.size()) break;  // the word may go on
+        ++words;
+        while (i < text.size() && is_space(text[i])) ++i;
+        if (words == chunk_size) {
+          if (i < text.size()) cut = i;
+          break;
+        }
+      }
+      if (cut == std::string::npos) break;
+      if (!release(cut)) throw StreamStopped{received};
+    }
+  };
+  struct Reset {
+    llm::ChunkCallback& f;
+    ~Reset() { f = nullptr; }
+  } reset{stream_to_};
+
+  try {
+    llm_call(task, call.events, std::move(vars), {}, "", true, prompt);
+  } catch (const StreamStopped&) {
+    result_.llm_output = received;
+    return stopped ? reply : message;
+  }
+  stream_to_ = nullptr;
+  // The tail: whatever is left after the last full chunk.
+  size_t end = text.size();
+  if (quoted) {
+    while (end > released && is_space(text[end - 1])) --end;
+    if (end > released && text[end - 1] == '"') --end;
+  }
+  if (end > released && !release(end)) return stopped ? reply : message;
+  return message;
 }
 
 ActionOutcome TurnActions::bot_message_text(const Call& call) {

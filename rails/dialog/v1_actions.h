@@ -48,6 +48,9 @@ class TurnActions final : public runtime::v1::ActionHost {
   bool is_system_action(std::string_view name) const override;
   runtime::v1::ActionOutcome run(const runtime::v1::ActionCall& call) override;
 
+  // Streaming output rails: one activated output rail per checked chunk.
+  const std::vector<ActivatedRail>& stream_rails() const { return stream_rails_; }
+
  private:
   using Outcome = runtime::v1::ActionOutcome;
   using Call = runtime::v1::ActionCall;
@@ -85,6 +88,11 @@ class TurnActions final : public runtime::v1::ActionHost {
   Outcome content_safety_check(const Call& call, bool output);
 
   std::string render_bot_message(const std::string& text, const colang::Dict& context);
+  // Streaming output rails: the bot message's LLM call (`task`), streamed to
+  // options_.on_chunk chunk by chunk, each chunk checked by the output rails;
+  // returns the message (the released text, or the blocking rail's reply).
+  std::string stream_bot_message(const Call& call, const std::string& task, colang::Dict vars,
+                                 bool quoted, std::string* prompt);
 
   const DialogRailsV1::Shared& shared_;
   const GenerationOptions& options_;
@@ -93,6 +101,9 @@ class TurnActions final : public runtime::v1::ActionHost {
   // message this turn (re-sampled by self_check_hallucination).
   llm::LlmRequest last_request_;
   std::optional<llm::LlmRequest> last_bot_request_;
+  // Where send() streams the answer to (set only around the streamed call).
+  llm::ChunkCallback stream_to_;
+  std::vector<ActivatedRail> stream_rails_;
 };
 
 // Text helpers of the reference's output handling, exposed for tests.

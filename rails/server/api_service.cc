@@ -124,6 +124,10 @@ struct TurnOutcome {
   // On a thread: the dialog state after the turn, saved with the messages
   // (1.0: {"events": [...]}; 2.x: {"state": ..., "version": "2.x"}).
   std::optional<json> thread_state;
+  // Streaming output rails (1.0): chunks already went to the client, and
+  // why the stream was stopped ("" when it was not).
+  bool streamed = false;
+  std::string stream_error;
 };
 
 class Service final : public ApiService {
@@ -237,6 +241,35 @@ class Service final : public ApiService {
     size_t stored = messages.size();
     messages.insert(messages.end(), req.messages.begin(), req.messages.end());
 
+    // Streaming output rails (1.0, rails.output.streaming.enabled): the
+    // answer's chunks go to the client as the output rails pass them; the
+    // response starts with the first chunk (errors before it are ordinary
+    // error responses).
+    const std::string completion_id = req.openai ? new_completion_id() : std::string();
+    const int64_t created = unix_now();
+    bool client_gone = false;
+    std::function<bool(std::string_view)> on_chunk;
+    if (req.stream && !config->v2 && config->v1 && config->v1->config().rails.output_streaming.enabled) {
+      on_chunk = [&](std::string_view piece) {
+        if (client_gone) return false;
+        bool ok = true;
+        if (!*started) {
+          stream.start(200, req.raw_stream && !req.openai ? "text/plain; charset=utf-8" : "text/event-stream");
+          *started = true;
+          if (req.openai)
+            ok = stream.write(sse_event(chat_completion_chunk(completion_id, created, req.model, "assistant", "", false)));
+        }
+        if (ok) {
+          std::string p(piece);
+          ok = req.openai       ? stream.write(sse_event(chat_completion_chunk(completion_id, created, req.model, "", p, false)))
+               : req.raw_stream ? stream.write(p)
+                                : stream.write(sse_event(json{{"content", p}}));
+        }
+        if (!ok) client_gone = true;
+        return ok;
+      };
+    }
+
     TurnOutcome turn;
     bool saved_state_fits = thread_state.is_object() &&
                             (config->v2 ? thread_state.contains("version") : thread_state.contains("events"));
@@ -247,12 +280,16 @@ class Service final : public ApiService {
       ChatRequest continued = req;
       continued.state = json(thread_state);
       std::vector<json> fresh(messages.begin() + static_cast<std::ptrdiff_t>(stored), messages.end());
-      turn = config->v2 ? run_v2(*config, continued, fresh) : run_v1(*config, continued, fresh);
+      turn = config->v2 ? run_v2(*config, continued, fresh) : run_v1(*config, continued, fresh, on_chunk);
       turn.state.reset();  // the client did not ask for the state
     } else {
-      turn = config->v2 ? run_v2(*config, req, messages) : run_v1(*config, req, messages);
+      turn = config->v2 ? run_v2(*config, req, messages) : run_v1(*config, req, messages, on_chunk);
     }
     if (turn.status != 200) {
+      if (*started) {  // a streamed turn failed after its first chunk
+        end_live_stream(stream, req, completion_id, created, turn.error, "server_error");
+        return true;
+      }
       respond_error(response, turn.status, turn.error, turn.status == 400 ? "options" : "");
       return false;
     }
@@ -263,16 +300,26 @@ class Service final : public ApiService {
       nlohmann::ordered_json saved;
       if (turn.thread_state) saved = nlohmann::ordered_json(*turn.thread_state);
       if (!threads_->append(*req.thread_id, to_store, &db_error, turn.thread_state ? &saved : nullptr)) {
+        if (*started) {
+          end_live_stream(stream, req, completion_id, created,
+                          "thread " + *req.thread_id + ": the reply was not stored: " + db_error, "server_error");
+          return true;
+        }
         respond_error(response, 500, "thread " + *req.thread_id + ": the reply was not stored: " + db_error);
         return false;
       }
     }
     thread_lock.release();
 
+    if (turn.streamed) {
+      // The chunks went out during the turn; a rail that blocked one ends
+      // the stream with an error event.
+      if (!client_gone) end_live_stream(stream, req, completion_id, created, turn.stream_error, "guardrails_violation");
+      return true;
+    }
     std::string text = turn.message["content"].is_string() ? turn.message["content"].get<std::string>() : "";
     if (req.openai) {
-      std::string id = new_completion_id();
-      int64_t created = unix_now();
+      const std::string& id = completion_id;
       if (turn.message["role"] != "assistant") text = dump(turn.message["content"]);
       if (!req.stream) {
         respond(response, 200, chat_completion(id, created, req.model, text, turn.usage));
@@ -322,7 +369,19 @@ class Service final : public ApiService {
   }
 
   // ------------------------------------------------------------ Colang 1.0
-  TurnOutcome run_v1(const LoadedConfig& config, const ChatRequest& req, const std::vector<json>& messages) {
+  // Ends a stream that streaming output rails started: the error event
+  // (`data: {"error": {"message": ..., "type": ...}}`) when `error` is set,
+  // the OpenAI finish chunk, `[DONE]`. A raw text stream just ends.
+  void end_live_stream(StreamSink& stream, const ChatRequest& req, const std::string& id, int64_t created,
+                       const std::string& error, const std::string& type) {
+    if (req.raw_stream && !req.openai) return;
+    if (!error.empty() && !stream.write(sse_event(json{{"error", {{"message", error}, {"type", type}}}}))) return;
+    if (req.openai && !stream.write(sse_event(chat_completion_chunk(id, created, req.model, "", "", true)))) return;
+    stream.write(kSseDone);
+  }
+
+  TurnOutcome run_v1(const LoadedConfig& config, const ChatRequest& req, const std::vector<json>& messages,
+                     const std::function<bool(std::string_view)>& on_chunk = {}) {
     TurnOutcome out;
     std::string opt_error;
     dialog::GenerationOptions options =
@@ -333,6 +392,7 @@ class Service final : public ApiService {
       return out;
     }
     options.given = req.options_given;
+    options.on_chunk = on_chunk;
     std::vector<dialog::ChatMessage> chat;
     if (req.state) {
       // {"events": [...]}: the conversation so far, continued by the messages.
@@ -358,6 +418,8 @@ class Service final : public ApiService {
 
     dialog::GenerationResult r = config.v1->generate(chat, options);
     report_v1(config, r);
+    out.streamed = r.streamed;
+    out.stream_error = r.stream_error;
     if (!r.error.empty()) {
       int status = r.llm_error ? (*r.llm_error == llm::ErrorCode::kTimeout ? 504 : 502) : 0;
       if (status) {

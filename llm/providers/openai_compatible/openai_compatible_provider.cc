@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <exception>
 #include <map>
 #include <random>
 #include <thread>
@@ -134,6 +135,7 @@ Result<Completion> OpenAiCompatibleProvider::call(const LlmRequest& request, int
     bool done = false;
     int events = 0;
     std::string raw;
+    std::exception_ptr chunk_exception;
 
     auto take_event = [&](const std::string& data) -> bool {
       if (done) return true;  // anything after [DONE] is ignored
@@ -175,7 +177,15 @@ Result<Completion> OpenAiCompatibleProvider::call(const LlmRequest& request, int
         if (!piece || !piece->is_string()) continue;  // role-only or finish events
         const std::string& s = piece->get_ref<const std::string&>();
         texts[index] += s;
-        if (index == 0 && !s.empty()) on_chunk(s);
+        if (index == 0 && !s.empty()) {
+          // A callback that throws stops the stream; the exception leaves call().
+          try {
+            on_chunk(s);
+          } catch (...) {
+            chunk_exception = std::current_exception();
+            return false;
+          }
+        }
       }
       return true;
     };
@@ -190,6 +200,7 @@ Result<Completion> OpenAiCompatibleProvider::call(const LlmRequest& request, int
     }
 
     oc::HttpResult r = oc::http_post(http, on_body);
+    if (chunk_exception) std::rethrow_exception(chunk_exception);
     switch (r.failure) {
       case oc::HttpFailure::kNone:
         break;

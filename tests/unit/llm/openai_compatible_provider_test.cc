@@ -157,6 +157,28 @@ TEST_CASE("streaming: chunks reach the callback in order, up to [DONE]") {
   CHECK(server.requests().at(0).header("accept") == "text/event-stream");
 }
 
+TEST_CASE("streaming: a callback that throws stops the stream; the exception leaves generate()") {
+  struct Stop {};
+  MockResponse stream = MockResponse::sse(
+      {chat_delta("a"), chat_delta("b"), chat_delta("c"), chat_delta("d"), "[DONE]"});
+  stream.delay_between_ms = 10;
+  MockOpenAiServer server({stream});
+  auto llm = provider_for(server, {{"mode", "chat"}});
+  std::string seen;
+  bool stopped = false;
+  try {
+    llm->generate(LlmRequest{"general", "x", {}, {}}, [&](std::string_view c) {
+      seen += c;
+      if (seen == "ab") throw Stop{};
+    });
+  } catch (const Stop&) {
+    stopped = true;
+  }
+  CHECK(stopped);
+  CHECK(seen == "ab");
+  CHECK(server.requests().size() == 1);  // not retried
+}
+
 TEST_CASE("streaming a completion: choices[].text pieces, CRLF lines, split events") {
   MockResponse stream;
   stream.headers = {{"Content-Type", "text/event-stream"}};

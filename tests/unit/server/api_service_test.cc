@@ -345,6 +345,64 @@ TEST_CASE("NeMo streaming: SSE content pieces and the raw format") {
   CHECK(r.sink.chunks == std::vector<std::string>{"Hello", " there!"});
 }
 
+TEST_CASE("streaming output rails: chunks stream as checked; a block ends with an error event") {
+  Fixture f;
+  const std::string yml = R"(colang_version: "1.0"
+models:
+  - type: main
+    engine: replay
+    parameters:
+      responses: ["  ask question", "  \"one two three four five six seven eight the ssn is 536-22-8104 and more\"",
+                  "  ask question", "  \"one two three four five six seven eight the ssn is 536-22-8104 and more\"",
+                  "  ask question", "  \"one two three four five six seven eight the ssn is 536-22-8104 and more\""]
+rails:
+  output:
+    flows: [detect sensitive data on output]
+    streaming:
+      enabled: true
+      chunk_size: 4
+      context_size: 2
+  config:
+    sensitive_data_detection:
+      output:
+        entities: [US_SSN]
+)";
+  const std::string co = "define user ask question\n  \"what can you tell me\"\n\n"
+                         "define flow\n  user ask question\n  bot answer question\n";
+  write(f.dir.path / "configs" / "streaming" / "config.yml", yml);
+  write(f.dir.path / "configs" / "streaming" / "main.co", co);
+  auto service = f.make();
+
+  Reply r = post(*service, {{"config_id", "streaming"}, {"stream", true}, {"messages", {user("what can you tell me")}}});
+  REQUIRE(r.streamed);
+  CHECK(r.sink.starts == 1);
+  CHECK(r.sink.content_type == "text/event-stream");
+  auto data = sse_data(r.sink);
+  // stream_first: the blocked third chunk went out before its check.
+  REQUIRE(data.size() == 5);
+  CHECK(json::parse(data[0]) == json{{"content", "one two three four "}});
+  CHECK(json::parse(data[1]) == json{{"content", "five six seven eight "}});
+  json error = json::parse(data[3]);
+  CHECK(error["error"]["type"] == "guardrails_violation");
+  CHECK(error["error"]["message"].get<std::string>().find("detect sensitive data on output") != std::string::npos);
+  CHECK(data[4] == "[DONE]");
+
+  // OpenAI shape: role chunk, content chunks, the error event, finish, [DONE].
+  r = post(*service, {{"model", "streaming"}, {"stream", true}, {"messages", {user("what can you tell me")}}});
+  REQUIRE(r.streamed);
+  data = sse_data(r.sink);
+  REQUIRE(data.size() == 7);
+  CHECK(json::parse(data[0])["choices"][0]["delta"]["role"] == "assistant");
+  CHECK(json::parse(data[1])["choices"][0]["delta"]["content"] == "one two three four ");
+  CHECK(json::parse(data[4])["error"]["type"] == "guardrails_violation");
+  CHECK(json::parse(data[5])["choices"][0]["finish_reason"] == "stop");
+  CHECK(data[6] == "[DONE]");
+
+  // Not streamed: the blocking rail's reply, as without streaming.
+  r = post(*service, {{"config_id", "streaming"}, {"messages", {user("what can you tell me")}}});
+  CHECK(content(r) == "I don't know the answer to that.");
+}
+
 TEST_CASE("threads persist across a new service on the same data dir") {
   Fixture f;
   const std::string thread = "thread-0123456789abcdef";
