@@ -241,12 +241,14 @@ static List internal_error_events(const std::string& message) {
 }
 
 std::vector<Dict> Conversation::run_action(const Dict& start, ActionHost& host) {
+  // References into `start`, which the caller keeps alive.
+  static const std::string kNone;
   const Value* name_v = start.find("action_name");
-  std::string name = name_v && name_v->is_str() ? name_v->as_str() : std::string();
+  const std::string& name = name_v && name_v->is_str() ? name_v->as_str() : kNone;
   Dict params;
   if (const Value* p = start.find("action_params"); p && p->is_dict()) params = p->as_dict();
-  std::string result_key;
-  if (const Value* k = start.find("action_result_key"); k && k->is_str()) result_key = k->as_str();
+  const Value* key_v = start.find("action_result_key");
+  const std::string& result_key = key_v && key_v->is_str() ? key_v->as_str() : kNone;
 
   ActionOutcome outcome;
   std::string status = "success";
@@ -302,12 +304,15 @@ std::vector<Dict> Conversation::run_action(const Dict& start, ActionHost& host) 
   finished.set("is_success", status != "failed");
   finished.set("failure_reason", status);
   finished.set("return_value", outcome.return_value);
-  finished.set("events", Value(outcome.events));
-  finished.set("is_system_action", known && host.is_system_action(name));
-  out.push_back(std::move(finished));
   // Copies: the caller stamps them (uid, timestamps), while the finished
-  // event's `events` keeps them as the action returned them.
+  // event's `events` keeps them as the action returned them (that list is
+  // then moved in, not copied).
+  const size_t finished_at = out.size();
+  out.emplace_back();
   for (const Value& e : outcome.events) out.push_back(e.as_dict());
+  finished.set("events", Value(std::move(outcome.events)));
+  finished.set("is_system_action", known && host.is_system_action(name));
+  out[finished_at] = std::move(finished);
   return out;
 }
 

@@ -22,9 +22,9 @@
 namespace rg::runtime::v1 {
 
 struct ActionCall {
-  std::string name;
+  const std::string& name;
   colang::Dict params;           // `$var` parameters already replaced by their values
-  std::string result_key;        // "" when the result is not stored
+  const std::string& result_key; // "" when the result is not stored
   const colang::List& events;    // the whole history, the Start event last
   const colang::Dict& context;   // variables as actions see them (compute_context)
 };
