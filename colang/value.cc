@@ -14,16 +14,31 @@
 namespace rg::colang {
 
 // ---------------------------------------------------------------- Dict
+namespace {
+// Keys are a few bytes long and mostly differ in length or first byte:
+// compare inline rather than calling memcmp for every entry (event and
+// context dicts are looked up on every event).
+inline bool same_key(const std::string& a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (p[i] != q[i]) return false;
+  }
+  return true;
+}
+}  // namespace
+
 const Value* Dict::find(std::string_view key) const {
   for (const Entry& e : entries_) {
-    if (e.first == key) return &e.second;
+    if (same_key(e.first, key)) return &e.second;
   }
   return nullptr;
 }
 
 Value* Dict::find(std::string_view key) {
   for (Entry& e : entries_) {
-    if (e.first == key) return &e.second;
+    if (same_key(e.first, key)) return &e.second;
   }
   return nullptr;
 }
