@@ -123,23 +123,42 @@ std::string drop_bot_messages(const std::string& s) {
   return out;
 }
 
+// One pass over the lines, appending to one string (it runs on the whole
+// history in every generate_* prompt; no vector of line copies). A line's
+// rewrite may depend on the previous line *as rewritten* ("User message: ").
 std::string verbose(const std::string& history) {
-  std::vector<std::string> lines = split_lines(history);
-  for (size_t i = 0; i < lines.size(); ++i) {
-    std::string& line = lines[i];
+  std::string out;
+  out.reserve(history.size() + history.size() / 2);
+  bool prev_user_message = false;
+  size_t at = 0;
+  while (true) {
+    size_t e = history.find('\n', at);
+    std::string_view line(history.data() + at, (e == std::string::npos ? history.size() : e) - at);
+    if (at > 0) out += '\n';
+    const size_t start = out.size();
     if (starts_with(line, "user \"")) {
-      line = "User message: \"" + line.substr(6);
-    } else if (starts_with(line, "  ") && i > 0 && starts_with(lines[i - 1], "User message: ")) {
-      line = "User intent: " + internal::strip(line);
+      out += "User message: \"";
+      out += line.substr(6);
+    } else if (starts_with(line, "  ") && prev_user_message) {
+      out += "User intent: ";
+      out += internal::strip(line);
     } else if (starts_with(line, "user ")) {
-      line = "User intent: " + internal::strip(line.substr(5));
+      out += "User intent: ";
+      out += internal::strip(line.substr(5));
     } else if (starts_with(line, "bot ")) {
-      line = "Bot intent: " + line.substr(4);
+      out += "Bot intent: ";
+      out += line.substr(4);
     } else if (starts_with(line, "  \"")) {
-      line = "Bot message: " + line.substr(2);
+      out += "Bot message: ";
+      out += line.substr(2);
+    } else {
+      out += line;
     }
+    prev_user_message = starts_with(std::string_view(out).substr(start), "User message: ");
+    if (e == std::string::npos) break;
+    at = e + 1;
   }
-  return join_lines(lines, 0, lines.size());
+  return out;
 }
 
 // UserMessage -> `<user><text>`, StartUtteranceBotAction -> `<bot><script>`, joined by "\n".
