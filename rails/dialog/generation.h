@@ -86,7 +86,7 @@ struct GenerationResult {
   colang::List new_events;             // the events this call produced
   colang::List events;                 // the whole history after the call (the 1.0 state)
   colang::Dict context;                // the variables at the end
-  std::string colang_history;
+  std::string colang_history;          // filled when options.log_colang_history
   std::string llm_output;              // raw output of the last generation call
   // Why the turn failed closed ("" when it did not): the LLM error, the bad
   // flow step. The message then holds the configured error text.

@@ -671,7 +671,8 @@ GenerationResult DialogRailsV1::generate_turn(const std::vector<ChatMessage>& me
   }
   result.events = conv.events();
   result.context = conv.action_context();
-  result.colang_history = prompts::colang_history(result.events);
+  // Only the log reads it; rendering the whole history took ~3.5% of a turn.
+  if (options.log_colang_history) result.colang_history = prompts::colang_history(result.events);
   result.activated_rails = activated_rails(conv.events(), conv.decided_by(), first_new,
                                            conv.flows(), result.executed_actions);
   // Streaming output rails: the checks of the streamed chunks.
