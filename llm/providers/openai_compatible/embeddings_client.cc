@@ -1,11 +1,7 @@
 #include "llm/providers/openai_compatible/embeddings_client.h"
 
-#include <chrono>
-#include <random>
-#include <thread>
 #include <utility>
 
-#include "llm/providers/openai_compatible/http_transport.h"
 #include "llm/providers/openai_compatible/response_util.h"
 
 namespace rg::llm {
@@ -90,63 +86,19 @@ Result<std::vector<std::vector<float>>> OpenAiEmbeddingsClient::embed_batch(cons
                                                                             size_t n) const {
   const oc::Options& o = options_;
   const std::string url = o.base_url + "/embeddings";
-  auto fail = [&](ErrorCode code, const std::string& what) {
-    return Error{code, o.engine + ": POST " + url + ": " + what, o.engine + " " + url};
-  };
+  auto fail = [&](ErrorCode code, const std::string& what) { return oc::endpoint_error(o, url, code, what); };
 
   json body = o.extra_body;
   body["model"] = o.model;
   body["input"] = std::vector<std::string>(texts, texts + n);
   if (!body.contains("encoding_format")) body["encoding_format"] = "float";
 
-  oc::HttpRequest http;
-  http.url = url;
-  http.headers = {"Content-Type: application/json", "Accept: application/json"};
-  if (!o.api_key.empty()) http.headers.push_back("Authorization: Bearer " + o.api_key);
-  http.body = body.dump();
-  http.connect_timeout_ms = o.connect_timeout_ms;
-  http.read_timeout_ms = o.read_timeout_ms;
-
-  std::minstd_rand rng(std::random_device{}());
-  for (int attempt = 0;; ++attempt) {
-    oc::HttpResult r = oc::http_post(http);
-    switch (r.failure) {
-      case oc::HttpFailure::kNone:
-        break;
-      case oc::HttpFailure::kConnectTimeout:
-        return fail(ErrorCode::kTimeout,
-                    "connect timeout after " + std::to_string(o.connect_timeout_ms) + " ms");
-      case oc::HttpFailure::kReadTimeout:
-        return fail(ErrorCode::kTimeout, "read timeout: " + r.detail);
-      case oc::HttpFailure::kTransport:
-      case oc::HttpFailure::kAborted:
-        return fail(ErrorCode::kTransport, "connection failed: " + r.detail);
-    }
-    if (r.status == 429 || (r.status >= 500 && r.status <= 599)) {
-      if (attempt < o.max_retries) {
-        std::this_thread::sleep_for(
-            std::chrono::milliseconds(oc::retry_delay_ms(o, attempt, r.retry_after, rng)));
-        continue;
-      }
-      return fail(ErrorCode::kProvider, "HTTP " + std::to_string(r.status) + " (gave up after " +
-                                            std::to_string(o.max_retries) +
-                                            " retries): " + oc::error_text(r.body));
-    }
-    if (r.status < 200 || r.status > 299)
-      return fail(ErrorCode::kProvider,
-                  "HTTP " + std::to_string(r.status) + ": " + oc::error_text(r.body));
-    if (!r.body_complete)
-      return fail(ErrorCode::kBadResponse,
-                  "response cut short after " + std::to_string(r.body.size()) + " bytes");
-    json answer;
-    std::string what;
-    if (!oc::parse_json(r.body, answer, what)) return fail(ErrorCode::kBadResponse, what);
-    if (!answer.is_object()) return fail(ErrorCode::kBadResponse, "response is not a JSON object");
-    std::vector<std::vector<float>> out;
-    what = read_embeddings(answer, n, out);
-    if (!what.empty()) return fail(ErrorCode::kBadResponse, what);
-    return out;
-  }
+  Result<json> answer = oc::post_json_with_retries(o, url, body);
+  if (!answer.ok()) return answer.error();
+  std::vector<std::vector<float>> out;
+  std::string what = read_embeddings(answer.value(), n, out);
+  if (!what.empty()) return fail(ErrorCode::kBadResponse, what);
+  return out;
 }
 
 Result<std::unique_ptr<OpenAiEmbeddingsClient>> make_openai_embeddings(

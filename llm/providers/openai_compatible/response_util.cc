@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
+
+#include "llm/providers/openai_compatible/http_transport.h"
 
 namespace rg::llm::openai_compatible {
 
@@ -52,6 +56,54 @@ long retry_delay_ms(const Options& o, int attempt, const std::string& retry_afte
     delay = static_cast<long>(full / 2 + std::uniform_real_distribution<double>(0, full / 2)(rng));
   }
   return std::min(delay, o.retry_max_delay_ms);
+}
+
+Error endpoint_error(const Options& o, const std::string& url, ErrorCode code, const std::string& what) {
+  return Error{code, o.engine + ": POST " + url + ": " + what, o.engine + " " + url};
+}
+
+Result<nlohmann::json> post_json_with_retries(const Options& o, const std::string& url, const nlohmann::json& body) {
+  auto fail = [&](ErrorCode code, const std::string& what) { return endpoint_error(o, url, code, what); };
+  HttpRequest http;
+  http.url = url;
+  http.headers = {"Content-Type: application/json", "Accept: application/json"};
+  if (!o.api_key.empty()) http.headers.push_back("Authorization: Bearer " + o.api_key);
+  http.body = body.dump();
+  http.connect_timeout_ms = o.connect_timeout_ms;
+  http.read_timeout_ms = o.read_timeout_ms;
+
+  std::minstd_rand rng(std::random_device{}());
+  for (int attempt = 0;; ++attempt) {
+    HttpResult r = http_post(http);
+    switch (r.failure) {
+      case HttpFailure::kNone:
+        break;
+      case HttpFailure::kConnectTimeout:
+        return fail(ErrorCode::kTimeout, "connect timeout after " + std::to_string(o.connect_timeout_ms) + " ms");
+      case HttpFailure::kReadTimeout:
+        return fail(ErrorCode::kTimeout, "read timeout: " + r.detail);
+      case HttpFailure::kTransport:
+      case HttpFailure::kAborted:
+        return fail(ErrorCode::kTransport, "connection failed: " + r.detail);
+    }
+    if (r.status == 429 || (r.status >= 500 && r.status <= 599)) {
+      if (attempt < o.max_retries) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(retry_delay_ms(o, attempt, r.retry_after, rng)));
+        continue;
+      }
+      return fail(ErrorCode::kProvider, "HTTP " + std::to_string(r.status) + " (gave up after " +
+                                            std::to_string(o.max_retries) + " retries): " + error_text(r.body));
+    }
+    if (r.status < 200 || r.status > 299)
+      return fail(ErrorCode::kProvider, "HTTP " + std::to_string(r.status) + ": " + error_text(r.body));
+    if (!r.body_complete)
+      return fail(ErrorCode::kBadResponse, "response cut short after " + std::to_string(r.body.size()) + " bytes");
+    json answer;
+    std::string what;
+    if (!parse_json(r.body, answer, what)) return fail(ErrorCode::kBadResponse, what);
+    if (!answer.is_object()) return fail(ErrorCode::kBadResponse, "response is not a JSON object");
+    return answer;
+  }
 }
 
 }  // namespace rg::llm::openai_compatible

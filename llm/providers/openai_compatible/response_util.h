@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "llm/providers/openai_compatible/config.h"
+#include "llm/result.h"
 
 namespace rg::llm::openai_compatible {
 
@@ -34,5 +35,16 @@ long retry_after_ms(const std::string& value);
 // capped, a random half of it taken off); never above retry_max_delay_ms.
 long retry_delay_ms(const Options& options, int attempt, const std::string& retry_after,
                     std::minstd_rand& rng);
+
+// POSTs `body` as JSON to `url` with the options' timeouts and API key,
+// retrying 429 / 5xx as the chat provider does; returns the answer's JSON
+// object. Errors read "<engine>: POST <url>: <what>" (kTimeout, kTransport,
+// kProvider, kBadResponse). For the non-streaming endpoints (/embeddings,
+// /completions for log-probabilities).
+Result<nlohmann::json> post_json_with_retries(const Options& options, const std::string& url,
+                                              const nlohmann::json& body);
+
+// The Error post_json_with_retries would give for `what` at `url`.
+Error endpoint_error(const Options& options, const std::string& url, ErrorCode code, const std::string& what);
 
 }  // namespace rg::llm::openai_compatible
