@@ -10,5 +10,6 @@ flock "$lock" cmake -S "$repo" -B "$repo/build-asan" -DCMAKE_BUILD_TYPE=RelWithD
   -DRG_SANITIZE=ON -DRG_BUILD_BENCH=OFF
 flock "$lock" cmake --build "$repo/build-asan" -j "$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export LSAN_OPTIONS="suppressions=$repo/scripts/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 ctest --test-dir "$repo/build-asan" --output-on-failure
