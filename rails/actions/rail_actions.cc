@@ -223,29 +223,6 @@ ActionOutcome content_safety_check(const Shared& sh, const Dict& args, const Act
   return ActionOutcome{Value(std::move(verdict)), {}};
 }
 
-// The first two words, lower-cased (is_content_safe's tokenisation).
-std::vector<std::string> leading_words(std::string_view answer) {
-  std::string squashed;
-  bool run = false;
-  for (char ch : trim(answer)) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '_' || c >= 0x80) {
-      squashed.push_back(static_cast<char>(std::tolower(c)));
-      run = false;
-    } else if (!run) {
-      squashed.push_back(' ');
-      run = true;
-    }
-  }
-  std::vector<std::string> out;
-  size_t at = squashed.find_first_not_of(' ');
-  while (at != std::string::npos && out.size() < 2) {
-    size_t e = squashed.find(' ', at);
-    out.push_back(squashed.substr(at, e == std::string::npos ? std::string::npos : e - at));
-    at = e == std::string::npos ? e : squashed.find_first_not_of(' ', e);
-  }
-  return out;
-}
 
 ActionOutcome self_check_facts(const Shared& sh, const ActionContext& ctx) {
   Value evidence = global(ctx.state, "relevant_chunks");
@@ -259,7 +236,7 @@ ActionOutcome self_check_facts(const Shared& sh, const ActionContext& ctx) {
   params.max_tokens = 3;
   // As for 1.0 (spec 2, QUIRK): the prompt rendered is the task fact_checking.
   LlmAnswer a = call_llm(sh, "SelfCheckFactsAction", "fact_checking", std::move(vars), params);
-  std::vector<std::string> words = leading_words(a.text);
+  std::vector<std::string> words = prompts::leading_words(a.text);
   bool entailed = std::find(words.begin(), words.end(), "yes") != words.end();
   return ActionOutcome{Value(entailed ? 1.0 : 0.0), {}};
 }

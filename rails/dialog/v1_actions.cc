@@ -1143,30 +1143,6 @@ bool truthy_value(const Value& v) {
   return v.truthy();
 }
 
-// The first two words of `answer`, lower-cased, non-word runs as spaces (the
-// tokenisation of is_content_safe).
-std::vector<std::string> leading_words(std::string_view answer) {
-  std::string squashed;
-  bool in_run = false;
-  for (char ch : trim(answer)) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '_' || c >= 0x80) {
-      squashed.push_back(static_cast<char>(std::tolower(c)));
-      in_run = false;
-    } else if (!in_run) {
-      squashed.push_back(' ');
-      in_run = true;
-    }
-  }
-  std::vector<std::string> out;
-  size_t at = squashed.find_first_not_of(' ');
-  while (at != std::string::npos && out.size() < 2) {
-    size_t e = squashed.find(' ', at);
-    out.push_back(squashed.substr(at, e == std::string::npos ? std::string::npos : e - at));
-    at = e == std::string::npos ? e : squashed.find_first_not_of(' ', e);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -1190,7 +1166,7 @@ ActionOutcome TurnActions::self_check_facts(const Call& call) {
   std::string answer = llm_call("fact_checking", call.events, std::move(vars), params);
   // Only an answer that starts with "yes" (entailed) keeps the message; "no"
   // and anything unreadable score 0, so a garbled check fails closed.
-  std::vector<std::string> words = leading_words(answer);
+  std::vector<std::string> words = prompts::leading_words(answer);
   bool entailed = std::find(words.begin(), words.end(), "yes") != words.end();
   out.return_value = entailed ? 1.0 : 0.0;
   return out;

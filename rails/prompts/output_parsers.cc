@@ -104,6 +104,29 @@ std::string parse_verbose_v1(std::string_view output) {
   return out;
 }
 
+std::vector<std::string> leading_words(std::string_view answer, size_t n) {
+  std::string squashed;
+  bool in_run = false;
+  for (char ch : internal::strip(answer)) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '_' || c >= 0x80) {
+      squashed.push_back(static_cast<char>(std::tolower(c)));
+      in_run = false;
+    } else if (!in_run) {
+      squashed.push_back(' ');
+      in_run = true;
+    }
+  }
+  std::vector<std::string> out;
+  size_t at = squashed.find_first_not_of(' ');
+  while (at != std::string::npos && out.size() < n) {
+    size_t e = squashed.find(' ', at);
+    out.push_back(squashed.substr(at, e == std::string::npos ? std::string::npos : e - at));
+    at = e == std::string::npos ? e : squashed.find_first_not_of(' ', e);
+  }
+  return out;
+}
+
 ContentSafety is_content_safe(std::string_view output) {
   std::string original = squash_non_word(internal::strip(output));
   std::string lowered = squash_non_word(ascii_lower(internal::strip(output)));

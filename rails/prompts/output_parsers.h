@@ -65,6 +65,11 @@ struct ContentSafety {
 // the words after "unsafe" (original case) are the violations; "yes" ->
 // blocked; "no" -> allowed. Anything else -> blocked.
 ContentSafety is_content_safe(std::string_view output);
+
+// The first `n` words of `answer`, lower-cased, runs of non-word characters
+// as one separator (is_content_safe's tokenisation): how the self checks
+// read a "yes" / "no" verdict.
+std::vector<std::string> leading_words(std::string_view answer, size_t n = 2);
 // {"allowed": bool, "policy_violations": [...]}.
 colang::Value content_safety_value(const ContentSafety& safety);
 
