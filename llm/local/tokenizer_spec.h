@@ -1,0 +1,53 @@
+// llm/local/tokenizer_spec.h: everything that defines a tokenizer, as plain
+// data. Filled from a Hugging Face tokenizer.json (tokenizer_spec_from_hf,
+// llm/local/tokenizer/) or from GGUF metadata (llm/local/gguf_model.cc), and
+// written back into GGUF by `railguard convert`; Tokenizer::create builds the
+// encoder/decoder from it. Token texts are stored as both formats store them:
+// byte-level BPE in GPT-2's byte-to-unicode alphabet ("Ġhello"), SentencePiece
+// BPE with U+2581 for a space and "<0xAB>" byte tokens.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rg::llm::local {
+
+enum class TokenizerKind {
+  kByteLevelBpe,      // GPT-2 / Llama 3 / Qwen2 (GGUF tokenizer.ggml.model "gpt2")
+  kSentencePieceBpe,  // Llama 2 / Mistral (GGUF "llama"), byte fallback
+};
+
+// The pre-tokenizer split rule of a byte-level BPE (GGUF tokenizer.ggml.pre).
+enum class PreTokenizerKind {
+  kGpt2,    // 's|'t|... | ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+   ("default"/"gpt-2")
+  kLlama3,  // case-insensitive contractions, [^\r\n\p{L}\p{N}]?\p{L}+, \p{N}{1,3}, ... ("llama-bpe")
+  kQwen2,   // as llama3 but single digits \p{N} ("qwen2")
+};
+
+// GGUF's token types (tokenizer.ggml.token_type).
+enum class TokenType : std::int32_t {
+  kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6,
+};
+
+struct TokenizerSpec {
+  TokenizerKind kind = TokenizerKind::kByteLevelBpe;
+  PreTokenizerKind pre = PreTokenizerKind::kLlama3;
+  std::vector<std::string> tokens;        // id -> stored text
+  std::vector<float> scores;              // SentencePiece scores (may be empty)
+  std::vector<TokenType> token_types;     // empty = all normal
+  std::vector<std::string> merges;        // "left right", highest priority first
+  // Special and added tokens are matched in the raw text before the
+  // pre-tokenizer runs (control and user-defined types).
+  std::int32_t bos_id = -1;
+  std::int32_t eos_id = -1;               // the model's declared EOS
+  std::vector<std::int32_t> stop_ids;     // every id that ends a turn (eos, <|eot_id|>, <|im_end|>)
+  std::int32_t unk_id = -1;
+  std::int32_t pad_id = -1;
+  bool add_bos = false;                   // prepend bos when encoding with specials
+  bool add_eos = false;
+  bool add_space_prefix = true;           // SentencePiece: a leading U+2581 before the text
+  bool byte_fallback = true;              // SentencePiece: unknown chars as <0xAB> tokens
+};
+
+}  // namespace rg::llm::local
