@@ -52,6 +52,37 @@ void parallel_for(int threads, std::size_t n, Fn fn) {
   for (auto& t : pool) t.join();
 }
 
+#ifndef RG_WITH_CBLAS
+// C[i0 .. i0+R, j_begin .. j_end] of matmul_nt, 4 columns at a time. Each
+// dot product keeps 4 partial sums (k mod 4) that are added at the end: the
+// compiler may not reorder a float reduction itself, and one running sum per
+// output would leave the SIMD units idle.
+template <int R>
+void matmul_tile(int i0, int j_begin, int j_end, int N, int K, const float* A, const float* W, float* C) {
+  constexpr int kLanes = 4;
+  const int k_main = K - K % kLanes;
+  const float* a[R];
+  for (int r = 0; r < R; ++r) a[r] = A + static_cast<std::size_t>(i0 + r) * K;
+  for (int j0 = j_begin; j0 < j_end; j0 += 4) {
+    const int nj = std::min(4, j_end - j0);
+    const float* w[4];
+    // A short last tile repeats its last column; the extra results are dropped.
+    for (int c = 0; c < 4; ++c) w[c] = W + static_cast<std::size_t>(j0 + std::min(c, nj - 1)) * K;
+    float acc[R][4][kLanes] = {};
+    for (int k = 0; k < k_main; k += kLanes)
+      for (int r = 0; r < R; ++r)
+        for (int c = 0; c < 4; ++c)
+          for (int l = 0; l < kLanes; ++l) acc[r][c][l] += a[r][k + l] * w[c][k + l];
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < nj; ++c) {
+        float sum = (acc[r][c][0] + acc[r][c][1]) + (acc[r][c][2] + acc[r][c][3]);
+        for (int k = k_main; k < K; ++k) sum += a[r][k] * w[c][k];
+        C[static_cast<std::size_t>(i0 + r) * N + j0 + c] = sum;
+      }
+  }
+}
+#endif
+
 // C[M, N] = A[M, K] * W[N, K]^T: activations times a weight in PyTorch's
 // Linear layout (both operands read along contiguous rows of length K).
 void matmul_nt(int threads, int M, int N, int K, const float* A, const float* W, float* C) {
@@ -64,8 +95,8 @@ void matmul_nt(int threads, int M, int N, int K, const float* A, const float* W,
   }
 #else
   // Blocks of 64 output columns (weight rows) per task, so a single token
-  // (decode) still spreads over every thread; inside, 4x4 tiles of dot
-  // products keep 16 accumulators in registers.
+  // (decode) still spreads over every thread; inside, tiles of R x 4 dot
+  // products (R = 4 token rows, fewer at the edge) in registers.
   constexpr int kColumns = 64;
   const std::size_t tasks = static_cast<std::size_t>((N + kColumns - 1) / kColumns);
   const double flops = 2.0 * M * N * K;
@@ -73,20 +104,11 @@ void matmul_nt(int threads, int M, int N, int K, const float* A, const float* W,
     const int j_begin = static_cast<int>(task) * kColumns;
     const int j_end = std::min(N, j_begin + kColumns);
     for (int i0 = 0; i0 < M; i0 += 4) {
-      const int ni = std::min(4, M - i0);
-      for (int j0 = j_begin; j0 < j_end; j0 += 4) {
-        const int nj = std::min(4, j_end - j0);
-        const float* a[4];
-        const float* w[4];
-        // Short edge tiles repeat their last row; the extra results are dropped.
-        for (int r = 0; r < 4; ++r) a[r] = A + static_cast<std::size_t>(i0 + std::min(r, ni - 1)) * K;
-        for (int c = 0; c < 4; ++c) w[c] = W + static_cast<std::size_t>(j0 + std::min(c, nj - 1)) * K;
-        float acc[4][4] = {};
-        for (int k = 0; k < K; ++k)
-          for (int r = 0; r < 4; ++r)
-            for (int c = 0; c < 4; ++c) acc[r][c] += a[r][k] * w[c][k];
-        for (int r = 0; r < ni; ++r)
-          for (int c = 0; c < nj; ++c) C[static_cast<std::size_t>(i0 + r) * N + j0 + c] = acc[r][c];
+      switch (std::min(4, M - i0)) {
+        case 1: matmul_tile<1>(i0, j_begin, j_end, N, K, A, W, C); break;
+        case 2: matmul_tile<2>(i0, j_begin, j_end, N, K, A, W, C); break;
+        case 3: matmul_tile<3>(i0, j_begin, j_end, N, K, A, W, C); break;
+        default: matmul_tile<4>(i0, j_begin, j_end, N, K, A, W, C); break;
       }
     }
   });
