@@ -1,6 +1,6 @@
 #include "retrieval/word_vectors.h"
 
-#include "retrieval/half_float.h"
+#include "kernels/formats/half_float.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -16,6 +16,9 @@
 
 namespace rg::retrieval {
 namespace {
+
+using kernels::formats::float_to_half;
+using kernels::formats::half_to_float;
 
 constexpr char kMagic[8] = {'R', 'G', 'W', 'V', 'E', 'C', 'S', '\0'};
 constexpr std::size_t kHeaderBytes = 40;

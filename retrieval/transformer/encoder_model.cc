@@ -7,11 +7,14 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "retrieval/transformer/safetensors.h"
+#include "kernels/formats/safetensors.h"
 
 namespace rg::retrieval {
 
 namespace {
+
+using kernels::formats::SafeTensorInfo;
+using kernels::formats::SafetensorsFile;
 
 using json = nlohmann::json;
 

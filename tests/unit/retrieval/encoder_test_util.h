@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "kernels/encoder.h"
-#include "retrieval/transformer/safetensors.h"
+#include "kernels/formats/safetensors.h"
 
 #ifndef RG_ENCODER_FIXTURE_DIR
 #define RG_ENCODER_FIXTURE_DIR "tests/data/encoder/tiny"
@@ -210,7 +210,7 @@ inline bool write_model_folder(const std::string& dir, const kernels::EncoderWei
                                                                                         : "relu"}};
   write_text(dir + "/config.json", cfg.dump(2));
   const std::int64_t H = c.hidden, I = c.intermediate;
-  std::vector<retrieval::SafeTensorToWrite> t;
+  std::vector<kernels::formats::SafeTensorToWrite> t;
   auto add = [&](const std::string& name, std::vector<std::int64_t> shape, const std::vector<float>& v) {
     t.push_back({prefix + name, std::move(shape), v, dtype});
   };
@@ -239,7 +239,7 @@ inline bool write_model_folder(const std::string& dir, const kernels::EncoderWei
     add(p + "output.LayerNorm.weight", {H}, L.ffn_ln_g);
     add(p + "output.LayerNorm.bias", {H}, L.ffn_ln_b);
   }
-  return retrieval::write_safetensors(dir + "/model.safetensors", t, {{"format", "pt"}}, error);
+  return kernels::formats::write_safetensors(dir + "/model.safetensors", t, {{"format", "pt"}}, error);
 }
 
 // A BERT tokenizer.json over `vocab` (index = id), uncased, with [CLS] $A [SEP].

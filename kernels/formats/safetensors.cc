@@ -1,5 +1,5 @@
-// retrieval/transformer/safetensors.cc: see safetensors.h.
-#include "retrieval/transformer/safetensors.h"
+// kernels/formats/safetensors.cc: see safetensors.h.
+#include "kernels/formats/safetensors.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-namespace rg::retrieval {
+namespace rg::kernels::formats {
 
 static_assert(std::endian::native == std::endian::little,
               "safetensors data is little-endian; big-endian hosts are not supported");
@@ -241,4 +241,4 @@ bool write_safetensors(const std::string& path, const std::vector<SafeTensorToWr
   return true;
 }
 
-}  // namespace rg::retrieval
+}  // namespace rg::kernels::formats

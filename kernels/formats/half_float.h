@@ -1,12 +1,13 @@
-// retrieval/half_float.h: IEEE binary16 and bfloat16 <-> float, round to
+// kernels/formats/half_float.h: IEEE binary16 and bfloat16 <-> float, round to
 // nearest even. Inline: they sit in inner loops (word vectors, safetensors
-// tensors) and are shared by rg_retrieval and rg_encoder.
+// tensors, GGUF) and are shared by every reader of weights (kernels/formats,
+// rg_retrieval, rg_encoder, llm/local).
 #pragma once
 
 #include <bit>
 #include <cstdint>
 
-namespace rg::retrieval {
+namespace rg::kernels::formats {
 
 inline float half_to_float(std::uint16_t h) {
   const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
@@ -67,4 +68,4 @@ inline std::uint16_t float_to_half(float f) {
   return static_cast<std::uint16_t>(sign | r);
 }
 
-}  // namespace rg::retrieval
+}  // namespace rg::kernels::formats

@@ -1,4 +1,4 @@
-// retrieval/transformer/safetensors.h: read (mmap) and write HuggingFace
+// kernels/formats/safetensors.h: read (mmap) and write HuggingFace
 // safetensors files.
 //
 // Format: 8-byte little-endian header length N, N bytes of JSON
@@ -18,9 +18,9 @@
 #include <string_view>
 #include <vector>
 
-#include "retrieval/half_float.h"
+#include "kernels/formats/half_float.h"
 
-namespace rg::retrieval {
+namespace rg::kernels::formats {
 
 struct SafeTensorInfo {
   std::string name;
@@ -65,7 +65,7 @@ class SafetensorsFile {
 // Bytes per element of a dtype name; 0 when unknown.
 std::size_t safetensors_dtype_size(std::string_view dtype);
 
-// IEEE half / bfloat16 <-> float: retrieval/half_float.h.
+// IEEE half / bfloat16 <-> float: kernels/formats/half_float.h.
 
 // One tensor to write: fp32 values stored as `dtype` ("F32", "F16", "BF16").
 struct SafeTensorToWrite {
@@ -80,4 +80,4 @@ struct SafeTensorToWrite {
 bool write_safetensors(const std::string& path, const std::vector<SafeTensorToWrite>& tensors,
                        const std::map<std::string, std::string>& metadata, std::string* error);
 
-}  // namespace rg::retrieval
+}  // namespace rg::kernels::formats

@@ -1,16 +1,16 @@
-// tests/unit/retrieval/safetensors_test.cc: the safetensors reader/writer
-// (retrieval/transformer/safetensors.h): round trips in F32/F16/BF16, the
+// tests/unit/kernels/safetensors_test.cc: the safetensors reader/writer
+// (kernels/formats/safetensors.h): round trips in F32/F16/BF16, the
 // fp16/bf16 conversions, and every kind of malformed file.
-#include "retrieval/transformer/safetensors.h"
+#include "kernels/formats/safetensors.h"
 
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <cstring>
 
-#include "encoder_test_util.h"
+#include "tests/unit/retrieval/encoder_test_util.h"
 
-using namespace rg::retrieval;
+using namespace rg::kernels::formats;
 using rg::test::TempDir;
 
 namespace {
