@@ -1,0 +1,425 @@
+// kernels/cuda/decoder_attention.cu: causal self-attention over the KV cache
+// with grouped-query heads.
+//
+// Decode (one query token): split-K flash decoding. Block (kv head, split)
+// takes one chunk of the cached keys for all `group` query heads that share
+// the kv head (so each K/V row is read once for the group): every warp walks
+// keys of the chunk, each lane holding head_dim/32 dimensions, with a running
+// max / sum / weighted value per head (online softmax). The 4 warps merge in
+// shared memory, the block writes (max, sum, acc[head_dim]) per head, and the
+// last block of a kv head to finish (a ticket counter) merges all splits and
+// writes the output: one launch, no second kernel for the combine.
+//
+// Prefill: FlashAttention-2 on the tensor cores (mma.sync m16n8k16, bf16 in,
+// fp32 accumulate), one block of 4 warps per (64 queries, head); K and V tiles
+// of 64 cached positions go through shared memory (V read back transposed by
+// ldmatrix.trans), key tiles past the block's last query are never loaded and
+// only the diagonal tile is masked. Query tiles are issued longest-first.
+#include <cuda_bf16.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/cuda/cuda_check.cuh"
+#include "kernels/cuda/decoder_kernels.cuh"
+
+namespace rg::kernels::cuda {
+namespace {
+
+// ---------------------------------------------------------------- decode
+constexpr int kDecodeWarps = 4;
+constexpr int kMaxGroup = 8;
+
+template <int kHeadDim>
+struct LaneVec;  // head_dim / 32 bf16 of one row per lane
+template <>
+struct LaneVec<64> {
+  static constexpr int kN = 2;
+  __device__ static void load(const __nv_bfloat16* p, float (&out)[2]) {
+    const float2 v = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(p));
+    out[0] = v.x;
+    out[1] = v.y;
+  }
+};
+template <>
+struct LaneVec<128> {
+  static constexpr int kN = 4;
+  __device__ static void load(const __nv_bfloat16* p, float (&out)[4]) {
+    const uint2 raw = *reinterpret_cast<const uint2*>(p);
+    const float2 a = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&raw.x));
+    const float2 b = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&raw.y));
+    out[0] = a.x;
+    out[1] = a.y;
+    out[2] = b.x;
+    out[3] = b.y;
+  }
+};
+
+__device__ __forceinline__ float warp_allsum(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+template <int kHeadDim>
+__global__ void __launch_bounds__(kDecodeWarps * 32)
+    attention_decode_kernel(const float* __restrict__ q, const __nv_bfloat16* __restrict__ k_cache,
+                            const __nv_bfloat16* __restrict__ v_cache,
+                            const DecodeStepInput* __restrict__ step, int group, int capacity,
+                            int splits, float scale, float* __restrict__ partial,
+                            int* __restrict__ counters, float* __restrict__ out) {
+  using Vec = LaneVec<kHeadDim>;
+  constexpr int kN = Vec::kN;
+  constexpr int kRecord = kHeadDim + 2;  // max, sum, acc
+  const int kvh = blockIdx.x;
+  const int split = blockIdx.y;
+  const int warp = threadIdx.x >> 5;
+  const int lane = threadIdx.x & 31;
+  const int len = step->position + 1;
+  const int chunk = (len + splits - 1) / splits;
+  const int k0 = split * chunk;
+  const int k1 = min(len, k0 + chunk);
+
+  float qv[kMaxGroup][kN];
+#pragma unroll
+  for (int g = 0; g < kMaxGroup; ++g) {
+#pragma unroll
+    for (int e = 0; e < kN; ++e) {
+      qv[g][e] = g < group ? q[(kvh * group + g) * kHeadDim + lane * kN + e] * scale : 0.f;
+    }
+  }
+  float m[kMaxGroup], l[kMaxGroup], acc[kMaxGroup][kN];
+#pragma unroll
+  for (int g = 0; g < kMaxGroup; ++g) {
+    m[g] = -INFINITY;
+    l[g] = 0.f;
+#pragma unroll
+    for (int e = 0; e < kN; ++e) acc[g][e] = 0.f;
+  }
+  const size_t head_base = static_cast<size_t>(kvh) * capacity * kHeadDim + lane * kN;
+  for (int t = k0 + warp; t < k1; t += kDecodeWarps) {
+    float kv[kN], vv[kN];
+    Vec::load(k_cache + head_base + static_cast<size_t>(t) * kHeadDim, kv);
+    Vec::load(v_cache + head_base + static_cast<size_t>(t) * kHeadDim, vv);
+#pragma unroll
+    for (int g = 0; g < kMaxGroup; ++g) {
+      if (g < group) {
+        float s = 0.f;
+#pragma unroll
+        for (int e = 0; e < kN; ++e) s = fmaf(qv[g][e], kv[e], s);
+        s = warp_allsum(s);
+        const float mn = fmaxf(m[g], s);
+        const float c = __expf(m[g] - mn);
+        const float p = __expf(s - mn);
+        l[g] = l[g] * c + p;
+#pragma unroll
+        for (int e = 0; e < kN; ++e) acc[g][e] = fmaf(acc[g][e], c, p * vv[e]);
+        m[g] = mn;
+      }
+    }
+  }
+
+  // Merge the warps of the block.
+  __shared__ float sm_m[kDecodeWarps][kMaxGroup];
+  __shared__ float sm_l[kDecodeWarps][kMaxGroup];
+  __shared__ float sm_acc[kDecodeWarps][kMaxGroup][kHeadDim];
+#pragma unroll
+  for (int g = 0; g < kMaxGroup; ++g) {
+    if (g < group) {
+      if (lane == 0) {
+        sm_m[warp][g] = m[g];
+        sm_l[warp][g] = l[g];
+      }
+#pragma unroll
+      for (int e = 0; e < kN; ++e) sm_acc[warp][g][lane * kN + e] = acc[g][e];
+    }
+  }
+  __syncthreads();
+  float* rec_base = partial + (static_cast<size_t>(kvh) * splits + split) * group * kRecord;
+  for (int i = threadIdx.x; i < group * kHeadDim; i += kDecodeWarps * 32) {
+    const int g = i / kHeadDim;
+    const int d = i % kHeadDim;
+    float mx = -INFINITY;
+#pragma unroll
+    for (int w = 0; w < kDecodeWarps; ++w) mx = fmaxf(mx, sm_m[w][g]);
+    float a = 0.f, s = 0.f;
+    if (mx != -INFINITY) {
+#pragma unroll
+      for (int w = 0; w < kDecodeWarps; ++w) {
+        const float f = __expf(sm_m[w][g] - mx);
+        a += sm_acc[w][g][d] * f;
+        s += sm_l[w][g] * f;
+      }
+    }
+    float* rec = rec_base + g * kRecord;
+    rec[2 + d] = a;
+    if (d == 0) {
+      rec[0] = mx;
+      rec[1] = s;
+    }
+  }
+
+  // The last block of this kv head merges every split.
+  __shared__ bool is_last;
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) is_last = atomicAdd(&counters[kvh], 1) == splits - 1;
+  __syncthreads();
+  if (!is_last) return;
+  __threadfence();
+  const float* head_rec = partial + static_cast<size_t>(kvh) * splits * group * kRecord;
+  for (int i = threadIdx.x; i < group * kHeadDim; i += kDecodeWarps * 32) {
+    const int g = i / kHeadDim;
+    const int d = i % kHeadDim;
+    float mx = -INFINITY;
+    for (int s = 0; s < splits; ++s) mx = fmaxf(mx, __ldcg(head_rec + (s * group + g) * kRecord));
+    float a = 0.f, sum = 0.f;
+    for (int s = 0; s < splits; ++s) {
+      const float* rec = head_rec + (s * group + g) * kRecord;
+      const float ms = __ldcg(rec);
+      if (ms == -INFINITY) continue;  // an empty split
+      const float f = __expf(ms - mx);
+      sum += __ldcg(rec + 1) * f;
+      a += __ldcg(rec + 2 + d) * f;
+    }
+    out[(kvh * group + g) * kHeadDim + d] = a / sum;
+  }
+  if (threadIdx.x == 0) counters[kvh] = 0;  // ready for the next step
+}
+
+// ---------------------------------------------------------------- prefill
+constexpr int kWarps = 4;
+constexpr int kRowsPerWarp = 16;
+constexpr int kQueryTile = kWarps * kRowsPerWarp;  // 64
+constexpr int kKeyTile = 64;
+
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+  __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<uint32_t*>(&v);
+}
+
+__device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+                                         uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+      "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ void ldmatrix_x2_trans(uint32_t& b0, uint32_t& b1, const void* p) {
+  const unsigned addr = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0, %1}, [%2];\n"
+               : "=r"(b0), "=r"(b1)
+               : "r"(addr));
+}
+
+__device__ __forceinline__ float quad_max(float v) {
+  v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
+  return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+}
+__device__ __forceinline__ float quad_sum(float v) {
+  v += __shfl_xor_sync(0xffffffffu, v, 1);
+  return v + __shfl_xor_sync(0xffffffffu, v, 2);
+}
+
+template <int kHeadDim>
+__global__ void __launch_bounds__(kWarps * 32)
+    attention_prefill_kernel(const __nv_bfloat16* __restrict__ q,
+                             const __nv_bfloat16* __restrict__ k_cache,
+                             const __nv_bfloat16* __restrict__ v_cache, int n, int start,
+                             int heads, int group, int capacity, float scale,
+                             __nv_bfloat16* __restrict__ ctx) {
+  constexpr int kStride = kHeadDim + 8;  // bf16 per smem row: 16-byte rows, no bank conflicts
+  constexpr int kDimChunks = kHeadDim / 16;
+  constexpr int kDimTiles = kHeadDim / 8;
+  constexpr int kKeyTiles = kKeyTile / 8;
+  constexpr int kVecPerRow = kHeadDim / 8;
+  __shared__ __align__(16) __nv_bfloat16 k_s[kKeyTile * kStride];
+  __shared__ __align__(16) __nv_bfloat16 v_s[kKeyTile * kStride];
+
+  const int qtile = gridDim.x - 1 - blockIdx.x;  // longest rows first
+  const int head = blockIdx.y;
+  const int kvh = head / group;
+  const int tid = threadIdx.x;
+  const int warp = tid >> 5;
+  const int lane = tid & 31;
+  const int g = lane >> 2;
+  const int t = lane & 3;
+  const int row_a = qtile * kQueryTile + warp * kRowsPerWarp + g;  // query index in this call
+  const int row_b = row_a + 8;
+  const int pos_a = start + min(row_a, n - 1);  // absolute positions (rows past n clamp)
+  const int pos_b = start + min(row_b, n - 1);
+  const int q_dim = heads * kHeadDim;
+
+  uint32_t qf[kDimChunks][4];
+  {
+    auto qval = [&](int row, int d) -> float {
+      if (row >= n) return 0.f;
+      return __bfloat162float(q[static_cast<size_t>(row) * q_dim + head * kHeadDim + d]) * scale;
+    };
+#pragma unroll
+    for (int kc = 0; kc < kDimChunks; ++kc) {
+      const int d = kc * 16 + 2 * t;
+      qf[kc][0] = pack_bf16(qval(row_a, d), qval(row_a, d + 1));
+      qf[kc][1] = pack_bf16(qval(row_b, d), qval(row_b, d + 1));
+      qf[kc][2] = pack_bf16(qval(row_a, d + 8), qval(row_a, d + 9));
+      qf[kc][3] = pack_bf16(qval(row_b, d + 8), qval(row_b, d + 9));
+    }
+  }
+  float o[kDimTiles][4];
+#pragma unroll
+  for (int i = 0; i < kDimTiles; ++i) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
+  float m_a = -INFINITY, m_b = -INFINITY, l_a = 0.f, l_b = 0.f;
+
+  const int last_pos = start + min(n, (qtile + 1) * kQueryTile) - 1;  // block's last query
+  const int first_pos = start + qtile * kQueryTile;
+  const __nv_bfloat16* kh = k_cache + static_cast<size_t>(kvh) * capacity * kHeadDim;
+  const __nv_bfloat16* vh = v_cache + static_cast<size_t>(kvh) * capacity * kHeadDim;
+
+  for (int key0 = 0; key0 <= last_pos; key0 += kKeyTile) {
+    for (int i = tid; i < kKeyTile * kVecPerRow; i += kWarps * 32) {
+      const int j = i / kVecPerRow;
+      const int c = (i % kVecPerRow) * 8;
+      uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
+      if (key0 + j <= last_pos) {
+        kv = *reinterpret_cast<const uint4*>(kh + static_cast<size_t>(key0 + j) * kHeadDim + c);
+        vv = *reinterpret_cast<const uint4*>(vh + static_cast<size_t>(key0 + j) * kHeadDim + c);
+      }
+      *reinterpret_cast<uint4*>(&k_s[j * kStride + c]) = kv;
+      *reinterpret_cast<uint4*>(&v_s[j * kStride + c]) = vv;
+    }
+    __syncthreads();
+
+    float s[kKeyTiles][4];
+#pragma unroll
+    for (int j = 0; j < kKeyTiles; ++j) {
+      s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.f;
+      const __nv_bfloat16* krow = &k_s[(8 * j + g) * kStride + 2 * t];
+#pragma unroll
+      for (int kc = 0; kc < kDimChunks; ++kc) {
+        const uint32_t b0 = *reinterpret_cast<const uint32_t*>(krow + kc * 16);
+        const uint32_t b1 = *reinterpret_cast<const uint32_t*>(krow + kc * 16 + 8);
+        mma_bf16(s[j], qf[kc], b0, b1);
+      }
+    }
+    // Causal mask, only where this tile reaches past the block's first query.
+    if (key0 + kKeyTile - 1 > first_pos) {
+#pragma unroll
+      for (int j = 0; j < kKeyTiles; ++j) {
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int key = key0 + 8 * j + 2 * t + e;
+          if (key > pos_a) s[j][e] = -INFINITY;
+          if (key > pos_b) s[j][2 + e] = -INFINITY;
+        }
+      }
+    }
+    float mx_a = m_a, mx_b = m_b;
+#pragma unroll
+    for (int j = 0; j < kKeyTiles; ++j) {
+      mx_a = fmaxf(mx_a, fmaxf(s[j][0], s[j][1]));
+      mx_b = fmaxf(mx_b, fmaxf(s[j][2], s[j][3]));
+    }
+    mx_a = quad_max(mx_a);
+    mx_b = quad_max(mx_b);
+    const float base_a = mx_a == -INFINITY ? 0.f : mx_a;
+    const float base_b = mx_b == -INFINITY ? 0.f : mx_b;
+    const float corr_a = __expf(m_a - base_a);
+    const float corr_b = __expf(m_b - base_b);
+    m_a = mx_a;
+    m_b = mx_b;
+    l_a *= corr_a;
+    l_b *= corr_b;
+#pragma unroll
+    for (int i = 0; i < kDimTiles; ++i) {
+      o[i][0] *= corr_a;
+      o[i][1] *= corr_a;
+      o[i][2] *= corr_b;
+      o[i][3] *= corr_b;
+    }
+#pragma unroll
+    for (int j = 0; j < kKeyTiles; ++j) {
+      s[j][0] = __expf(s[j][0] - base_a);
+      s[j][1] = __expf(s[j][1] - base_a);
+      s[j][2] = __expf(s[j][2] - base_b);
+      s[j][3] = __expf(s[j][3] - base_b);
+      l_a += s[j][0] + s[j][1];
+      l_b += s[j][2] + s[j][3];
+    }
+#pragma unroll
+    for (int kc = 0; kc < kKeyTile / 16; ++kc) {
+      const uint32_t a[4] = {pack_bf16(s[2 * kc][0], s[2 * kc][1]),
+                             pack_bf16(s[2 * kc][2], s[2 * kc][3]),
+                             pack_bf16(s[2 * kc + 1][0], s[2 * kc + 1][1]),
+                             pack_bf16(s[2 * kc + 1][2], s[2 * kc + 1][3])};
+#pragma unroll
+      for (int i = 0; i < kDimTiles; ++i) {
+        uint32_t b0, b1;
+        ldmatrix_x2_trans(b0, b1, &v_s[(16 * kc + (lane & 15)) * kStride + 8 * i]);
+        mma_bf16(o[i], a, b0, b1);
+      }
+    }
+    __syncthreads();
+  }
+
+  l_a = quad_sum(l_a);
+  l_b = quad_sum(l_b);
+  const float inv_a = l_a > 0.f ? 1.f / l_a : 0.f;
+  const float inv_b = l_b > 0.f ? 1.f / l_b : 0.f;
+  const int col = head * kHeadDim + 2 * t;
+#pragma unroll
+  for (int i = 0; i < kDimTiles; ++i) {
+    if (row_a < n) {
+      *reinterpret_cast<__nv_bfloat162*>(&ctx[static_cast<size_t>(row_a) * q_dim + col + 8 * i]) =
+          __floats2bfloat162_rn(o[i][0] * inv_a, o[i][1] * inv_a);
+    }
+    if (row_b < n) {
+      *reinterpret_cast<__nv_bfloat162*>(&ctx[static_cast<size_t>(row_b) * q_dim + col + 8 * i]) =
+          __floats2bfloat162_rn(o[i][2] * inv_b, o[i][3] * inv_b);
+    }
+  }
+}
+
+}  // namespace
+
+bool attention_decode_supports(int head_dim, int group) {
+  return (head_dim == 64 || head_dim == 128) && group >= 1 && group <= kMaxGroup;
+}
+
+void attention_decode(const float* q, const __nv_bfloat16* k_cache, const __nv_bfloat16* v_cache,
+                      const DecodeStepInput* step, int heads, int kv_heads, int head_dim,
+                      int capacity, int splits, float* partial, int* counters, float* out,
+                      cudaStream_t stream) {
+  const int group = heads / kv_heads;
+  const dim3 grid(kv_heads, splits);
+  const float scale = 1.f / sqrtf(static_cast<float>(head_dim));
+  if (head_dim == 64) {
+    attention_decode_kernel<64><<<grid, kDecodeWarps * 32, 0, stream>>>(
+        q, k_cache, v_cache, step, group, capacity, splits, scale, partial, counters, out);
+  } else {
+    attention_decode_kernel<128><<<grid, kDecodeWarps * 32, 0, stream>>>(
+        q, k_cache, v_cache, step, group, capacity, splits, scale, partial, counters, out);
+  }
+  RG_CUDA_CHECK_LAUNCH("attention_decode_kernel");
+}
+
+bool attention_prefill_supports(int head_dim) { return head_dim == 64 || head_dim == 128; }
+
+void attention_prefill(const __nv_bfloat16* q, const __nv_bfloat16* k_cache,
+                       const __nv_bfloat16* v_cache, int n, int start, int heads, int kv_heads,
+                       int head_dim, int capacity, __nv_bfloat16* ctx, cudaStream_t stream) {
+  const dim3 grid((n + kQueryTile - 1) / kQueryTile, heads);
+  const float scale = 1.f / sqrtf(static_cast<float>(head_dim));
+  const int group = heads / kv_heads;
+  if (head_dim == 64) {
+    attention_prefill_kernel<64><<<grid, kWarps * 32, 0, stream>>>(
+        q, k_cache, v_cache, n, start, heads, group, capacity, scale, ctx);
+  } else {
+    attention_prefill_kernel<128><<<grid, kWarps * 32, 0, stream>>>(
+        q, k_cache, v_cache, n, start, heads, group, capacity, scale, ctx);
+  }
+  RG_CUDA_CHECK_LAUNCH("attention_prefill_kernel");
+}
+
+}  // namespace rg::kernels::cuda

@@ -1,0 +1,231 @@
+// kernels/cuda/decoder_elementwise.cu: the decoder's small kernels: token
+// embedding gather, RMSNorm rows and rotary embedding + KV-cache append for
+// prefill, SwiGLU, and the weight upload conversions (fp32 / fp16 / bf16 /
+// Q8_0 -> bf16 with the row permutations of decoder_kernels.cuh) and random
+// initialisation for benchmarks.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cstdint>
+
+#include "kernels/cuda/cuda_check.cuh"
+#include "kernels/cuda/decoder_kernels.cuh"
+
+namespace rg::kernels::cuda {
+namespace {
+
+__global__ void embed_kernel(const __nv_bfloat16* __restrict__ emb, int hidden,
+                             const int32_t* __restrict__ tokens, float* __restrict__ x) {
+  const int t = blockIdx.x;
+  const size_t row = static_cast<size_t>(tokens[t]) * hidden;
+  for (int i = threadIdx.x; i < hidden; i += blockDim.x) {
+    x[static_cast<size_t>(t) * hidden + i] = __bfloat162float(emb[row + i]);
+  }
+}
+
+__global__ void rms_norm_kernel(const float* __restrict__ x, const float* __restrict__ w,
+                                int width, float eps, __nv_bfloat16* __restrict__ out) {
+  const float* row = x + static_cast<size_t>(blockIdx.x) * width;
+  float ss = 0.f;
+  for (int i = threadIdx.x; i < width; i += blockDim.x) ss += row[i] * row[i];
+  __shared__ float partial[32];
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
+  if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = ss;
+  __syncthreads();
+  float total = 0.f;
+  for (int i = 0; i < static_cast<int>(blockDim.x >> 5); ++i) total += partial[i];
+  const float scale = rsqrtf(total / static_cast<float>(width) + eps);
+  __nv_bfloat16* o = out + static_cast<size_t>(blockIdx.x) * width;
+  for (int i = threadIdx.x; i < width; i += blockDim.x) o[i] = __float2bfloat16_rn(row[i] * scale * w[i]);
+}
+
+__global__ void rope_qkv_kernel(const __nv_bfloat16* __restrict__ qkv, const float* __restrict__ bias,
+                                const float* __restrict__ inv_freq, int start, int q_rows,
+                                int kv_rows, int head_dim, int capacity,
+                                __nv_bfloat16* __restrict__ q, __nv_bfloat16* __restrict__ k_cache,
+                                __nv_bfloat16* __restrict__ v_cache) {
+  const int t = blockIdx.x;
+  const int pos = start + t;
+  const int width = q_rows + 2 * kv_rows;
+  const __nv_bfloat16* row = qkv + static_cast<size_t>(t) * width;
+  for (int p = threadIdx.x; p < width / 2; p += blockDim.x) {
+    const int r = 2 * p;
+    float y0 = __bfloat162float(row[r]);
+    float y1 = __bfloat162float(row[r + 1]);
+    if (bias) {
+      y0 += bias[r];
+      y1 += bias[r + 1];
+    }
+    if (r < q_rows + kv_rows) {
+      const bool is_q = r < q_rows;
+      const int rr = is_q ? r : r - q_rows;
+      const int d = rr % head_dim;
+      float s, c;
+      sincosf(static_cast<float>(pos) * inv_freq[d >> 1], &s, &c);
+      const __nv_bfloat162 v = __floats2bfloat162_rn(y0 * c - y1 * s, y1 * c + y0 * s);
+      if (is_q) {
+        *reinterpret_cast<__nv_bfloat162*>(q + static_cast<size_t>(t) * q_rows + r) = v;
+      } else {
+        const int head = rr / head_dim;
+        *reinterpret_cast<__nv_bfloat162*>(
+            k_cache + (static_cast<size_t>(head) * capacity + pos) * head_dim + d) = v;
+      }
+    } else {
+      const int rr = r - q_rows - kv_rows;
+      const int head = rr / head_dim;
+      const int d = rr % head_dim;
+      *reinterpret_cast<__nv_bfloat162*>(
+          v_cache + (static_cast<size_t>(head) * capacity + pos) * head_dim + d) =
+          __floats2bfloat162_rn(y0, y1);
+    }
+  }
+}
+
+__global__ void silu_mul_kernel(const __nv_bfloat162* __restrict__ gu, int64_t count,
+                                __nv_bfloat16* __restrict__ act) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const float2 v = __bfloat1622float2(gu[i]);  // (gate, up)
+    act[i] = __float2bfloat16_rn(v.x / (1.f + __expf(-v.x)) * v.y);
+  }
+}
+
+__device__ __forceinline__ float load_any(const void* src, int dtype, int64_t row, int64_t col,
+                                          int64_t cols) {
+  const int64_t i = row * cols + col;
+  switch (dtype) {
+    case 0: return static_cast<const float*>(src)[i];
+    case 1: return __half2float(static_cast<const __half*>(src)[i]);
+    case 2: return __bfloat162float(static_cast<const __nv_bfloat16*>(src)[i]);
+    default: {  // Q8_0: per row cols/32 blocks of (fp16 scale, 32 x int8)
+      const unsigned char* block =
+          static_cast<const unsigned char*>(src) + (row * (cols / 32) + col / 32) * 34;
+      const __half d = *reinterpret_cast<const __half*>(block);
+      const int8_t qv = static_cast<int8_t>(block[2 + col % 32]);
+      return __half2float(d) * static_cast<float>(qv);
+    }
+  }
+}
+
+__device__ __forceinline__ int64_t source_row(int64_t r, RowMap map, int head_dim) {
+  if (map == RowMap::kIdentity) return r;
+  const int64_t head = r / head_dim;
+  const int64_t d = r % head_dim;
+  const int64_t half = head_dim / 2;
+  return head * head_dim + ((d & 1) ? half + (d >> 1) : (d >> 1));
+}
+
+__global__ void convert_rows_kernel(const void* __restrict__ src, int dtype, int64_t rows,
+                                    int64_t cols, RowMap map, int head_dim,
+                                    __nv_bfloat16* __restrict__ dst, int64_t dst_stride) {
+  const int64_t total = rows * cols;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t r = i / cols;
+    const int64_t c = i % cols;
+    dst[r * dst_stride + c] = __float2bfloat16_rn(load_any(src, dtype, source_row(r, map, head_dim), c, cols));
+  }
+}
+
+__global__ void convert_f32_kernel(const void* __restrict__ src, int dtype, int64_t count,
+                                   RowMap map, int head_dim, float* __restrict__ dst) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    dst[i] = load_any(src, dtype, 0, source_row(i, map, head_dim), count);
+  }
+}
+
+__device__ __forceinline__ uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// Box-Muller on two 24-bit uniforms from a counter hash.
+__device__ __forceinline__ float normal_at(uint64_t seed, int64_t i) {
+  const uint64_t z = mix64(seed + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(i + 1));
+  const float u1 = (static_cast<float>(z >> 40) + 0.5f) * (1.f / 16777216.f);
+  const float u2 = static_cast<float>((z >> 16) & 0xFFFFFF) * (1.f / 16777216.f);
+  return sqrtf(-2.f * __logf(u1)) * __cosf(6.2831853f * u2);
+}
+
+__global__ void fill_bf16_kernel(__nv_bfloat16* dst, int64_t count, float mean, float std,
+                                 uint64_t seed) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    dst[i] = __float2bfloat16_rn(mean + std * normal_at(seed, i));
+  }
+}
+
+__global__ void fill_f32_kernel(float* dst, int64_t count, float mean, float std, uint64_t seed) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    dst[i] = mean + std * normal_at(seed, i);
+  }
+}
+
+int grid_for(int64_t count, int threads) {
+  const int64_t blocks = (count + threads - 1) / threads;
+  return static_cast<int>(blocks < 65536 ? (blocks > 0 ? blocks : 1) : 65536);
+}
+
+}  // namespace
+
+void embed_tokens(const __nv_bfloat16* emb, int hidden, const int32_t* tokens, int n, float* x,
+                  cudaStream_t stream) {
+  embed_kernel<<<n, 256, 0, stream>>>(emb, hidden, tokens, x);
+  RG_CUDA_CHECK_LAUNCH("embed_kernel");
+}
+
+void rms_norm_rows(const float* x, const float* w, int n, int width, float eps,
+                   __nv_bfloat16* out, cudaStream_t stream) {
+  rms_norm_kernel<<<n, 256, 0, stream>>>(x, w, width, eps, out);
+  RG_CUDA_CHECK_LAUNCH("rms_norm_kernel");
+}
+
+void rope_qkv_rows(const __nv_bfloat16* qkv, const float* bias, const float* inv_freq, int n,
+                   int start, int q_rows, int kv_rows, int head_dim, int capacity,
+                   __nv_bfloat16* q, __nv_bfloat16* k_cache, __nv_bfloat16* v_cache,
+                   cudaStream_t stream) {
+  rope_qkv_kernel<<<n, 256, 0, stream>>>(qkv, bias, inv_freq, start, q_rows, kv_rows, head_dim,
+                                         capacity, q, k_cache, v_cache);
+  RG_CUDA_CHECK_LAUNCH("rope_qkv_kernel");
+}
+
+void silu_mul_rows(const __nv_bfloat16* gu, int n, int intermediate, __nv_bfloat16* act,
+                   cudaStream_t stream) {
+  const int64_t count = static_cast<int64_t>(n) * intermediate;
+  silu_mul_kernel<<<grid_for(count, 256), 256, 0, stream>>>(
+      reinterpret_cast<const __nv_bfloat162*>(gu), count, act);
+  RG_CUDA_CHECK_LAUNCH("silu_mul_kernel");
+}
+
+void convert_rows_to_bf16(const void* src, int src_dtype, int64_t rows, int64_t cols, RowMap map,
+                          int head_dim, __nv_bfloat16* dst, int64_t dst_row_stride,
+                          cudaStream_t stream) {
+  convert_rows_kernel<<<grid_for(rows * cols, 256), 256, 0, stream>>>(
+      src, src_dtype, rows, cols, map, head_dim, dst, dst_row_stride);
+  RG_CUDA_CHECK_LAUNCH("convert_rows_kernel");
+}
+
+void convert_to_f32(const void* src, int src_dtype, int64_t count, RowMap map, int head_dim,
+                    float* dst, cudaStream_t stream) {
+  convert_f32_kernel<<<grid_for(count, 256), 256, 0, stream>>>(src, src_dtype, count, map,
+                                                               head_dim, dst);
+  RG_CUDA_CHECK_LAUNCH("convert_f32_kernel");
+}
+
+void fill_random_bf16(__nv_bfloat16* dst, int64_t count, float mean, float std, uint64_t seed,
+                      cudaStream_t stream) {
+  fill_bf16_kernel<<<grid_for(count, 256), 256, 0, stream>>>(dst, count, mean, std, seed);
+  RG_CUDA_CHECK_LAUNCH("fill_bf16_kernel");
+}
+
+void fill_random_f32(float* dst, int64_t count, float mean, float std, uint64_t seed,
+                     cudaStream_t stream) {
+  fill_f32_kernel<<<grid_for(count, 256), 256, 0, stream>>>(dst, count, mean, std, seed);
+  RG_CUDA_CHECK_LAUNCH("fill_f32_kernel");
+}
+
+}  // namespace rg::kernels::cuda

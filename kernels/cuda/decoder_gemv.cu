@@ -1,0 +1,238 @@
+// kernels/cuda/decoder_gemv.cu: the decode step's matrix-vector products
+// (batch 1), where the time is reading the weights once: the floor is
+// weight bytes / HBM bandwidth, and everything else is kept off that path.
+//
+// One kernel shape for all of them: a block of 8 warps, each warp owns 2
+// consecutive rows; every lane streams 16-byte chunks (8 bf16) of both rows,
+// 4 chunks per row in flight before the first FMA, and takes the matching x
+// from shared memory. x is staged once per block as fp32; with kRmsNorm the
+// block multiplies it by the norm weight while staging and applies the
+// 1/rms factor to the dot products (so RMSNorm costs no launch and no pass).
+// The epilogue gets both rows of a warp, which is what lets it fuse the
+// rotary embedding (rows 2i, 2i+1 are a rotary pair), SwiGLU (rows 2i, 2i+1
+// are gate_i, up_i) and residual adds.
+#include <cuda_bf16.h>
+
+#include <cstdint>
+
+#include "kernels/cuda/cuda_check.cuh"
+#include "kernels/cuda/decoder_kernels.cuh"
+
+namespace rg::kernels::cuda {
+namespace {
+
+constexpr int kWarps = 8;
+constexpr int kThreads = kWarps * 32;
+constexpr int kRowsPerWarp = 2;
+constexpr int kRowsPerBlock = kWarps * kRowsPerWarp;
+constexpr int kUnroll = 4;
+
+__device__ __forceinline__ uint4 load_stream(const uint4* p) {
+  uint4 v;
+  // Weights are read once per token and never reused: keep them out of L1.
+  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
+               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+               : "l"(p));
+  return v;
+}
+
+__device__ __forceinline__ float dot8(const uint4& w, const float4& a, const float4& b) {
+  const float2 w0 = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&w.x));
+  const float2 w1 = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&w.y));
+  const float2 w2 = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&w.z));
+  const float2 w3 = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&w.w));
+  float s = w0.x * a.x;
+  s = fmaf(w0.y, a.y, s);
+  s = fmaf(w1.x, a.z, s);
+  s = fmaf(w1.y, a.w, s);
+  s = fmaf(w2.x, b.x, s);
+  s = fmaf(w2.y, b.y, s);
+  s = fmaf(w3.x, b.z, s);
+  s = fmaf(w3.y, b.w, s);
+  return s;
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+struct QkvEpi {
+  GemvQkvEpilogue e;
+  __device__ void operator()(int r, float y0, float y1) const {
+    if (e.bias) {
+      y0 += e.bias[r];
+      y1 += e.bias[r + 1];
+    }
+    const int pos = e.step->position;
+    if (r < e.q_rows + e.kv_rows) {
+      const bool is_q = r < e.q_rows;
+      const int rr = is_q ? r : r - e.q_rows;
+      const int d = rr % e.head_dim;  // even: the pair (d, d + 1)
+      float s, c;
+      sincosf(static_cast<float>(pos) * e.inv_freq[d >> 1], &s, &c);
+      const float a = y0 * c - y1 * s;
+      const float b = y1 * c + y0 * s;
+      if (is_q) {
+        e.q_out[r] = a;
+        e.q_out[r + 1] = b;
+      } else {
+        const int head = rr / e.head_dim;
+        __nv_bfloat16* dst = e.k_cache + (static_cast<size_t>(head) * e.capacity + pos) * e.head_dim + d;
+        *reinterpret_cast<__nv_bfloat162*>(dst) = __floats2bfloat162_rn(a, b);
+      }
+    } else {
+      const int rr = r - e.q_rows - e.kv_rows;
+      const int head = rr / e.head_dim;
+      const int d = rr % e.head_dim;
+      __nv_bfloat16* dst = e.v_cache + (static_cast<size_t>(head) * e.capacity + pos) * e.head_dim + d;
+      *reinterpret_cast<__nv_bfloat162*>(dst) = __floats2bfloat162_rn(y0, y1);
+    }
+  }
+};
+
+struct ResidualEpi {
+  float* residual;
+  __device__ void operator()(int r, float y0, float y1) const {
+    residual[r] += y0;
+    residual[r + 1] += y1;
+  }
+};
+
+struct GateUpEpi {
+  float* act;
+  __device__ void operator()(int r, float g, float u) const {
+    act[r >> 1] = g / (1.f + __expf(-g)) * u;
+  }
+};
+
+struct StoreEpi {
+  float* out;
+  __device__ void operator()(int r, float y0, float y1) const {
+    out[r] = y0;
+    out[r + 1] = y1;
+  }
+};
+
+// rows must be even (every caller's is: pairs, or even sizes checked at
+// model creation); cols a multiple of 8.
+template <bool kNorm, class Epi>
+__global__ void __launch_bounds__(kThreads)
+    gemv_kernel(const __nv_bfloat16* __restrict__ w, int rows, int cols,
+                const float* __restrict__ x, const float* __restrict__ norm_w, float eps, Epi epi) {
+  extern __shared__ float4 xs4[];
+  float* xs = reinterpret_cast<float*>(xs4);
+  const int tid = threadIdx.x;
+  const int warp = tid >> 5;
+  const int lane = tid & 31;
+
+  // Stage x (times the norm weight), summing squares for the RMS factor.
+  float ss = 0.f;
+  for (int i = tid * 4; i < cols; i += kThreads * 4) {
+    float4 v = *reinterpret_cast<const float4*>(x + i);
+    if (kNorm) {
+      ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+      const float4 g = *reinterpret_cast<const float4*>(norm_w + i);
+      v.x *= g.x;
+      v.y *= g.y;
+      v.z *= g.z;
+      v.w *= g.w;
+    }
+    *reinterpret_cast<float4*>(xs + i) = v;
+  }
+  float scale = 1.f;
+  if (kNorm) {
+    __shared__ float partial[kWarps];
+    ss = warp_sum(ss);
+    if (lane == 0) partial[warp] = ss;
+    __syncthreads();
+    float total = 0.f;
+#pragma unroll
+    for (int i = 0; i < kWarps; ++i) total += partial[i];
+    scale = rsqrtf(total / static_cast<float>(cols) + eps);
+  } else {
+    __syncthreads();
+  }
+
+  const int row0 = (blockIdx.x * kWarps + warp) * kRowsPerWarp;
+  if (row0 >= rows) return;
+  const int nvec = cols >> 3;
+  const uint4* w0 = reinterpret_cast<const uint4*>(w + static_cast<size_t>(row0) * cols);
+  const uint4* w1 = w0 + nvec;
+  float acc0 = 0.f, acc1 = 0.f;
+  for (int v0 = lane; v0 < nvec; v0 += 32 * kUnroll) {
+    uint4 a[kUnroll], b[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int v = v0 + u * 32;
+      if (v < nvec) {
+        a[u] = load_stream(w0 + v);
+        b[u] = load_stream(w1 + v);
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int v = v0 + u * 32;
+      if (v < nvec) {
+        const float4 xa = xs4[2 * v];
+        const float4 xb = xs4[2 * v + 1];
+        acc0 += dot8(a[u], xa, xb);
+        acc1 += dot8(b[u], xa, xb);
+      }
+    }
+  }
+  acc0 = warp_sum(acc0);
+  acc1 = warp_sum(acc1);
+  if (lane == 0) epi(row0, acc0 * scale, acc1 * scale);
+}
+
+template <bool kNorm, class Epi>
+void launch(const __nv_bfloat16* w, int rows, int cols, const float* x, const float* norm_w,
+            float eps, Epi epi, cudaStream_t stream, const char* name) {
+  const size_t smem = static_cast<size_t>(cols) * sizeof(float);
+  static_assert(kRowsPerBlock % 2 == 0, "rows come in pairs");
+  auto kernel = gemv_kernel<kNorm, Epi>;
+  const int blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
+  kernel<<<blocks, kThreads, smem, stream>>>(w, rows, cols, x, norm_w, eps, epi);
+  RG_CUDA_CHECK_LAUNCH(name);
+}
+
+template <bool kNorm, class Epi>
+void allow_smem(int bytes) {
+  RG_CUDA_CHECK(cudaFuncSetAttribute(gemv_kernel<kNorm, Epi>,
+                                     cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
+}
+
+}  // namespace
+
+void gemv_prepare(int max_cols) {
+  const int bytes = max_cols * static_cast<int>(sizeof(float));
+  if (bytes <= 48 * 1024) return;
+  allow_smem<true, QkvEpi>(bytes);
+  allow_smem<false, ResidualEpi>(bytes);
+  allow_smem<true, GateUpEpi>(bytes);
+  allow_smem<true, StoreEpi>(bytes);
+}
+
+void gemv_qkv(const __nv_bfloat16* w, int rows, int cols, const float* x, const float* norm_w,
+              float eps, const GemvQkvEpilogue& epi, cudaStream_t stream) {
+  launch<true>(w, rows, cols, x, norm_w, eps, QkvEpi{epi}, stream, "gemv_qkv");
+}
+
+void gemv_residual(const __nv_bfloat16* w, int rows, int cols, const float* x, float* residual,
+                   cudaStream_t stream) {
+  launch<false>(w, rows, cols, x, nullptr, 0.f, ResidualEpi{residual}, stream, "gemv_residual");
+}
+
+void gemv_gate_up(const __nv_bfloat16* w, int rows, int cols, const float* x,
+                  const float* norm_w, float eps, float* act, cudaStream_t stream) {
+  launch<true>(w, rows, cols, x, norm_w, eps, GateUpEpi{act}, stream, "gemv_gate_up");
+}
+
+void gemv_logits(const __nv_bfloat16* w, int rows, int cols, const float* x, const float* norm_w,
+                 float eps, float* out, cudaStream_t stream) {
+  launch<true>(w, rows, cols, x, norm_w, eps, StoreEpi{out}, stream, "gemv_logits");
+}
+
+}  // namespace rg::kernels::cuda
