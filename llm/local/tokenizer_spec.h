@@ -30,6 +30,18 @@ enum class TokenType : std::int32_t {
   kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6,
 };
 
+// How one special/added token is matched in raw text (HF added_tokens flags).
+// A spec without these (GGUF) matches every control and user-defined token
+// literally, with the defaults below.
+struct AddedTokenOptions {
+  std::int32_t id = -1;
+  bool special = true;       // skipped by decode(skip_special) and encode(parse_special=false)
+  bool lstrip = false;       // the match swallows whitespace on its left
+  bool rstrip = false;       // ... and on its right
+  bool single_word = false;  // no match inside a word
+  bool normalized = false;   // matched in normalized text (SentencePiece: spaces as U+2581)
+};
+
 struct TokenizerSpec {
   TokenizerKind kind = TokenizerKind::kByteLevelBpe;
   PreTokenizerKind pre = PreTokenizerKind::kLlama3;
@@ -48,6 +60,11 @@ struct TokenizerSpec {
   bool add_eos = false;
   bool add_space_prefix = true;           // SentencePiece: a leading U+2581 before the text
   bool byte_fallback = true;              // SentencePiece: unknown chars as <0xAB> tokens
+  // Byte-level BPE: a pre-token that is itself in the vocabulary is one token,
+  // whatever the merges say (HF BPE "ignore_merges"; Llama 3; llama.cpp does
+  // this for pre "llama-bpe").
+  bool ignore_merges = false;
+  std::vector<AddedTokenOptions> added_tokens;  // empty = defaults for control/user-defined types
 };
 
 }  // namespace rg::llm::local
