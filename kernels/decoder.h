@@ -74,13 +74,18 @@ struct DecoderConfig {
   float rms_norm_eps = 1e-5f;
   float rope_theta = 10000.0f;
   RopeScaling rope_scaling;
+  // Per-frequency divisors of the inverse frequencies (head_dim / 2 of them),
+  // applied instead of rope_scaling when not empty: llama.cpp stores Llama 3.1
+  // scaling in GGUF this way (tensor rope_freqs.weight), not as parameters.
+  std::vector<float> rope_freq_factors;
   RopeStyle rope_style = RopeStyle::kHalf;
   bool qkv_bias = false;
   bool tied_embeddings = false;
 };
 
 // Inverse frequencies of the rotary embedding, head_dim / 2 of them, with the
-// config's scaling applied (shared by both back ends so they cannot disagree).
+// config's scaling applied: rope_freq_factors when set, else rope_scaling
+// (shared by both back ends so they cannot disagree).
 std::vector<float> rope_inverse_frequencies(const DecoderConfig& config);
 
 // Checks the shapes and sizes of everything; returns "" or what is wrong,
