@@ -147,6 +147,15 @@ std::vector<float> rope_inverse_frequencies(const DecoderConfig& config) {
     const float exponent = static_cast<float>(2 * i) / static_cast<float>(d);
     inv[static_cast<std::size_t>(i)] = 1.0f / std::pow(config.rope_theta, exponent);
   }
+  if (!config.rope_freq_factors.empty()) {
+    // GGUF's rope_freqs.weight (llama.cpp divides each frequency by its factor)
+    // stands in for rope_scaling.
+    if (config.rope_freq_factors.size() != inv.size())
+      throw std::invalid_argument("rope_inverse_frequencies: " + std::to_string(config.rope_freq_factors.size()) +
+                                  " rope_freq_factors, expected head_dim / 2 = " + std::to_string(inv.size()));
+    for (std::size_t i = 0; i < inv.size(); ++i) inv[i] = inv[i] / config.rope_freq_factors[i];
+    return inv;
+  }
   const RopeScaling& s = config.rope_scaling;
   switch (s.kind) {
     case RopeScaling::Kind::kNone:
@@ -203,6 +212,17 @@ std::string validate(const DecoderWeights& weights) {
   if (s.kind == RopeScaling::Kind::kLlama3 &&
       !(s.high_freq_factor > s.low_freq_factor && s.low_freq_factor > 0.0f && s.original_max_positions > 0))
     p.add("config.rope_scaling (llama3): needs 0 < low_freq_factor < high_freq_factor and original_max_positions > 0");
+
+  if (!c.rope_freq_factors.empty()) {
+    if (c.rope_freq_factors.size() != static_cast<std::size_t>(c.head_dim / 2))
+      p.add("config.rope_freq_factors: " + std::to_string(c.rope_freq_factors.size()) +
+            " of them, expected head_dim / 2 = " + std::to_string(c.head_dim / 2));
+    for (const float f : c.rope_freq_factors)
+      if (!(f > 0.0f)) {
+        p.add("config.rope_freq_factors: " + std::to_string(f) + " is not positive");
+        break;
+      }
+  }
 
   const std::int64_t V = c.vocab_size, H = c.hidden, I = c.intermediate;
   const std::int64_t Q = static_cast<std::int64_t>(c.heads) * c.head_dim;

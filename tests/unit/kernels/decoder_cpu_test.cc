@@ -105,6 +105,27 @@ TEST_CASE("rope_inverse_frequencies: default, linear and llama3 match HF's formu
   CHECK(scaled.back() == doctest::Approx(plain.back() / 8.0f).epsilon(1e-6));
 }
 
+TEST_CASE("rope_freq_factors (GGUF rope_freqs) replace rope_scaling") {
+  // llama.cpp's converter stores llama3 scaling as per-frequency divisors.
+  const DecoderConfig llama3 = variant_config({"llama3", DType::kF32, false, false, true});
+  const auto plain = rope_inverse_frequencies(t::tiny_config());
+  const auto scaled = rope_inverse_frequencies(llama3);
+  DecoderConfig c = t::tiny_config();
+  for (std::size_t i = 0; i < plain.size(); ++i) c.rope_freq_factors.push_back(plain[i] / scaled[i]);
+  c.rope_scaling = {RopeScaling::Kind::kLinear, 100.0f};  // ignored when factors are set
+  const auto got = rope_inverse_frequencies(c);
+  for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(scaled[i]).epsilon(1e-6));
+
+  const t::TestModel m = t::random_model(c, 19);
+  auto model = make_cpu_decoder(m.weights(), 2);
+  CHECK(max_error_vs_reference(m, prefill_all(*model, kPrompt)) < 1e-5);
+
+  t::TestModel bad = m;
+  bad.config.rope_freq_factors.pop_back();
+  CHECK(validate(bad.weights()).find("config.rope_freq_factors: 7 of them, expected head_dim / 2 = 8") !=
+        std::string::npos);
+}
+
 TEST_CASE("cpu decoder logits match the float64 reference") {
   const Variant variants[] = {
       {"f32"},

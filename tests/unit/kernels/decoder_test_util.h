@@ -198,6 +198,10 @@ inline std::vector<double> reference_inv_freq(const DecoderConfig& c) {
   const RopeScaling& s = c.rope_scaling;
   for (int i = 0; i < c.head_dim / 2; ++i) {
     double f = 1.0 / std::pow(static_cast<double>(c.rope_theta), 2.0 * i / c.head_dim);
+    if (!c.rope_freq_factors.empty()) {  // GGUF rope_freqs: instead of rope_scaling
+      inv.push_back(f / c.rope_freq_factors[static_cast<std::size_t>(i)]);
+      continue;
+    }
     if (s.kind == RopeScaling::Kind::kLinear) f /= s.factor;
     if (s.kind == RopeScaling::Kind::kLlama3) {
       const double wavelen = 2.0 * std::numbers::pi / f;
