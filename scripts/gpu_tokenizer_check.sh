@@ -14,6 +14,8 @@
 # Needs nlohmann/ under build-device/include (copy /usr/include/nlohmann here
 # and carry build-device/include with the run). OUT_DIR/tokenizer-sample/ is the
 # sample to commit: cp -r OUT_DIR/tokenizer-sample/* tests/data/tokenizer/
+# OUT_DIR/hf_unicode.json is HF's \p{L}/\p{N}/\s; if the check says our tables
+# differ: python3 scripts/gen_tokenizer_unicode.py --from-hf-dump OUT_DIR/hf_unicode.json
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-${OUT:-/tmp/rg-gpu-out}}"
@@ -25,7 +27,7 @@ step() { echo; echo "=== $*"; }
 step "tokenizers (HF)"
 python3 -c 'import sys, tokenizers; print("python", sys.version.split()[0], "tokenizers", tokenizers.__version__)'
 rm -rf "$data" "$out/tokenizer-sample"
-if ! python3 tests/gpu/tokenizer/make_tokenizers.py --out "$data" \
+if ! python3 tests/gpu/tokenizer/make_tokenizers.py --out "$data" --unicode-dump "$out/hf_unicode.json" \
      --sample "$out/tokenizer-sample" >"$out/make_tokenizers.log" 2>&1; then
   tail -30 "$out/make_tokenizers.log"
   exit 1
@@ -45,7 +47,7 @@ echo "built"
 
 status=0
 step "check: full set ($data)"
-"$build/bin/tokenizer_check" "$data" | tee "$out/tokenizer_check.log" || status=1
+"$build/bin/tokenizer_check" "$data" "$out/hf_unicode.json" | tee "$out/tokenizer_check.log" || status=1
 step "check: sample ($out/tokenizer-sample)"
 "$build/bin/tokenizer_check" "$out/tokenizer-sample" | tee "$out/tokenizer_sample_check.log" || status=1
 

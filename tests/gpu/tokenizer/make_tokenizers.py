@@ -14,8 +14,13 @@ cases.jsonl; the line format is in tests/gpu/tokenizer/hf_cases.h):
            fallback <0x00>..<0xFF> at ids 3..258, unk, decoder Replace /
            ByteFallback / Fuse / Strip (Llama 2's tokenizer.json)
 
-  python3 make_tokenizers.py --out DIR [--cases 3000] [--vocab 2000]
+  python3 make_tokenizers.py --out DIR [--cases 3000] [--vocab 2000] [--unicode-dump FILE]
                              [--sample DIR --sample-cases 300 --sample-vocab 600 --sample-bytes 300000]
+
+--unicode-dump writes the code points that HF's regex engine (Oniguruma, in
+`tokenizers`) puts in \p{L}, \p{N} and \s, as ranges: tokenizer_check
+compares our tables with it, and scripts/gen_tokenizer_unicode.py
+--from-hf-dump regenerates ours from it if they differ.
 
 --sample writes the same four kinds again, trained smaller and with short
 strings, sized to fit --sample-bytes: the copy committed under
@@ -246,6 +251,29 @@ def write(folder, tok, config, strings, short_keys):
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
+def unicode_dump(path):
+    """HF's own classes: split the text of every code point with a regex that
+    removes one class; what disappeared is the class (every code point occurs
+    once, so no offsets are needed)."""
+    cps = [cp for cp in range(1, 0x110000) if not 0xD800 <= cp <= 0xDFFF]
+    text = "".join(map(chr, cps))
+    out = {"tokenizers": tokenizers.__version__}
+    for name, pattern in (("letter", r"\p{L}"), ("number", r"\p{N}"), ("space", r"\s")):
+        split = pre_tokenizers.Split(Regex(pattern), behavior="removed")
+        kept = set("".join(p for p, _ in split.pre_tokenize_str(text)))
+        members = [cp for cp in cps if chr(cp) not in kept]
+        ranges = []
+        for cp in members:
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+        out[name] = ranges
+        print(f"unicode dump: {name} {len(members)} code points, {len(ranges)} ranges", file=sys.stderr)
+    with open(path, "w") as f:
+        json.dump(out, f)
+
+
 def folder_bytes(folder):
     return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(folder) for f in fs)
 
@@ -270,12 +298,15 @@ def main():
     ap.add_argument("--cases", type=int, default=3000)
     ap.add_argument("--vocab", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--unicode-dump")
     ap.add_argument("--sample")
     ap.add_argument("--sample-cases", type=int, default=300)
     ap.add_argument("--sample-vocab", type=int, default=600)
     ap.add_argument("--sample-bytes", type=int, default=300000)
     a = ap.parse_args()
     print(f"tokenizers {tokenizers.__version__}", file=sys.stderr)
+    if a.unicode_dump:
+        unicode_dump(a.unicode_dump)
     make_all(a.out, a.cases, a.vocab, a.seed, 12, False)
     if a.sample:
         cases = a.sample_cases

@@ -1,7 +1,10 @@
 // tests/gpu/tokenizer/tokenizer_check.cc: our tokenizers (llm/local/tokenizer/)
 // against HF `tokenizers` on the cases make_tokenizers.py recorded.
 //
-//   tokenizer_check DIR     (DIR/<name>/{tokenizer.json, tokenizer_config.json, cases.jsonl})
+//   tokenizer_check DIR [UNICODE_DUMP]
+//       DIR/<name>/{tokenizer.json, tokenizer_config.json, cases.jsonl};
+//       UNICODE_DUMP: make_tokenizers.py --unicode-dump (HF's \p{L}/\p{N}/\s),
+//       compared code point by code point with our tables.
 //
 // Prints per tokenizer "N/M identical" (ids, decode, decode(skip_special)) and
 // the first mismatches, then our encode speed on the cases; exits 1 on any
@@ -36,11 +39,45 @@ double encode_speed(const std::filesystem::path& dir) {
   return ids > 0 ? bytes / 1e6 / s : 0;
 }
 
+// Code points whose class differs between HF's regex engine and our tables.
+bool check_unicode(const char* path) {
+  using rg::llm::local::CharClass;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::printf("unicode: %s: cannot open\n", path);
+    return false;
+  }
+  nlohmann::json dump = nlohmann::json::parse(in);
+  std::vector<CharClass> hf(0x110000, CharClass::kOther);
+  const std::pair<const char*, CharClass> classes[] = {
+      {"letter", CharClass::kLetter}, {"number", CharClass::kNumber}, {"space", CharClass::kSpace}};
+  for (const auto& [name, cls] : classes)
+    for (const auto& r : dump.at(name))
+      for (std::uint32_t cp = r[0].get<std::uint32_t>(); cp <= r[1].get<std::uint32_t>(); ++cp) hf[cp] = cls;
+  const char* names[] = {"L", "N", "space", "other"};
+  int diffs = 0;
+  std::string shown;
+  for (std::uint32_t cp = 1; cp < 0x110000; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    CharClass ours = rg::llm::local::char_class(cp);
+    if (ours == hf[cp]) continue;
+    if (++diffs <= 12) {
+      char b[64];
+      std::snprintf(b, sizeof b, " U+%04X(hf %s, ours %s)", cp, names[static_cast<int>(hf[cp])],
+                    names[static_cast<int>(ours)]);
+      shown += b;
+    }
+  }
+  std::printf("unicode classes vs HF (tokenizers %s): %d code points differ%s\n",
+              dump.value("tokenizers", "?").c_str(), diffs, shown.c_str());
+  return diffs == 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s DIR\n", argv[0]);
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: %s DIR [UNICODE_DUMP]\n", argv[0]);
     return 2;
   }
   auto dirs = rg::test::hf_case_dirs(argv[1]);
@@ -51,6 +88,10 @@ int main(int argc, char** argv) {
   std::printf("unicode tables: %s\n", rg::llm::local::unicode_tables_version());
   bool ok = true;
   std::string summary;
+  if (argc == 3) {
+    ok = check_unicode(argv[2]);
+    summary += ok ? "unicode  tables agree with HF\n" : "unicode  TABLES DIFFER from HF (see above)\n";
+  }
   for (const auto& dir : dirs) {
     rg::test::HfCaseReport r;
     try {
