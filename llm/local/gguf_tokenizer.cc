@@ -106,6 +106,9 @@ TokenizerSpec tokenizer_spec_from_gguf(const GgufFile& f) {
   s.add_eos = flag(f, "tokenizer.ggml.add_eos_token", false);
   s.add_space_prefix = flag(f, "tokenizer.ggml.add_space_prefix", spm);
   s.byte_fallback = spm;
+  // llama.cpp takes a pre-token that is itself a token whole for Llama 3
+  // vocabularies (HF's ignore_merges), and only for those.
+  s.ignore_merges = s.kind == TokenizerKind::kByteLevelBpe && s.pre == PreTokenizerKind::kLlama3;
   return s;
 }
 
@@ -126,7 +129,8 @@ void write_tokenizer_metadata(const TokenizerSpec& s, kernels::formats::GgufWrit
     for (TokenType t : s.token_types) types.push_back(static_cast<std::int32_t>(t));
     w->set("tokenizer.ggml.token_type", GgufValue::i32_array(std::move(types)));
   }
-  if (!s.merges.empty()) w->set("tokenizer.ggml.merges", GgufValue::string_array(s.merges));
+  // Byte-level BPE always has the key (readers require it), even with no merges.
+  if (!spm || !s.merges.empty()) w->set("tokenizer.ggml.merges", GgufValue::string_array(s.merges));
   const auto id = [&](const char* key, std::int32_t v) {
     if (v >= 0) w->set(key, GgufValue::u32(static_cast<std::uint32_t>(v)));
   };

@@ -8,7 +8,8 @@
 // Keys llama.cpp treats as optional take llama.cpp's defaults: no .pre means
 // "default" (GPT-2 splitting); add_bos_token defaults to true for
 // SentencePiece and false for byte-level BPE; add_space_prefix to true for
-// SentencePiece. Anything else unknown is an error naming the key and value.
+// SentencePiece; ignore_merges is on for llama-bpe/llama3 (as llama.cpp
+// does). Anything else unknown is an error naming the key and value.
 #pragma once
 
 #include <string>

@@ -65,11 +65,20 @@ std::string hf_architecture(const json& c, const std::string& source) {
   fail(source, "neither \"model_type\" nor \"architectures\" says which model this is");
 }
 
+// transformers < 5 writes "rope_theta" and "rope_scaling" (null or an
+// object); transformers 5 writes one "rope_parameters" object holding
+// rope_theta and rope_type ("default" = no scaling) with the scaling's fields.
+const char* rope_key(const json& c) {
+  if (c.contains("rope_parameters") && !c["rope_parameters"].is_null()) return "rope_parameters";
+  return "rope_scaling";
+}
+
 RopeScaling hf_rope_scaling(const json& c, const std::string& source) {
   RopeScaling s;
-  if (!c.contains("rope_scaling") || c["rope_scaling"].is_null()) return s;
-  const json& r = c["rope_scaling"];
-  const std::string where = source + ": rope_scaling";
+  const char* key = rope_key(c);
+  if (!c.contains(key) || c[key].is_null()) return s;
+  const json& r = c[key];
+  const std::string where = source + ": " + key;
   if (!r.is_object()) fail(where, "is " + r.dump() + ", expected an object or null");
   std::string type;
   for (const char* k : {"rope_type", "type"})
@@ -139,12 +148,15 @@ HfModelConfig config_from_hf_json(std::string_view json_text, const std::string&
   d.max_positions = get_int(c, "max_position_embeddings", source, 0);
   d.rms_norm_eps = static_cast<float>(get_number(c, "rms_norm_eps", source, 1e-6));
   d.rope_theta = static_cast<float>(get_number(c, "rope_theta", source, 10000.0));
+  if (c.contains("rope_parameters") && c["rope_parameters"].is_object())
+    d.rope_theta = static_cast<float>(get_number(c["rope_parameters"], "rope_theta", source + ": rope_parameters", d.rope_theta));
   d.rope_scaling = hf_rope_scaling(c, source);
   d.rope_style = kernels::RopeStyle::kHalf;
   d.qkv_bias = qwen2;
   d.tied_embeddings = get_bool(c, "tie_word_embeddings", source, false);
   check_shape(d, source);
-  if (c.contains("torch_dtype") && c["torch_dtype"].is_string()) out.torch_dtype = c["torch_dtype"].get<std::string>();
+  for (const char* k : {"torch_dtype", "dtype"})  // transformers 5 renamed it
+    if (c.contains(k) && c[k].is_string()) out.torch_dtype = c[k].get<std::string>();
   if (c.contains("bos_token_id") && c["bos_token_id"].is_number_integer())
     out.bos_token_id = c["bos_token_id"].get<std::int32_t>();
   if (c.contains("eos_token_id")) {

@@ -7,7 +7,9 @@
 // supported (supported: llama, mistral, qwen2)". Fields the model classes of
 // HF transformers default (num_key_value_heads = heads, head_dim = hidden /
 // heads, rms_norm_eps, rope_theta, tie_word_embeddings) take those same
-// defaults; the sizes themselves are required.
+// defaults; the sizes themselves are required. Both config layouts are read:
+// rope_theta + rope_scaling (transformers 4) and rope_parameters
+// (transformers 5, rope_theta inside it).
 #pragma once
 
 #include <cstdint>

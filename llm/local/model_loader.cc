@@ -184,6 +184,15 @@ void add_stop_ids(TokenizerSpec* spec, const std::vector<std::int32_t>& ids) {
   }
 }
 
+// Every token id must have an embedding row (a larger embedding than the
+// vocabulary is common: padded for the GPU).
+void check_vocab(const LoadedModel& m) {
+  const std::size_t n = m.tokenizer.tokens.size();
+  if (n > static_cast<std::size_t>(m.weights.config.vocab_size))
+    throw ModelLoadError(m.path + ": the tokenizer has " + std::to_string(n) + " tokens but the model's vocabulary is " +
+                         std::to_string(m.weights.config.vocab_size));
+}
+
 // Resolves the template: the override by name, else the model's text.
 void set_chat_template(LoadedModel* m, const std::string& jinja, const std::string& source,
                        const LoadOptions& options) {
@@ -237,6 +246,7 @@ std::unique_ptr<LoadedModel> load_hf(const std::string& path, const LoadOptions&
   } catch (const std::runtime_error& e) {
     throw ModelLoadError(e.what());
   }
+  check_vocab(*m);
   add_stop_ids(&m->tokenizer, hf.eos_token_ids);
   add_stop_ids(&m->tokenizer, generation_eos_ids(dir));
   std::string source;
@@ -260,6 +270,7 @@ std::unique_ptr<LoadedModel> load_gguf(const std::string& path, const LoadOption
   } catch (const std::runtime_error& e) {
     throw ModelLoadError(e.what());
   }
+  check_vocab(*m);
   map_weights(m.get(), gguf_names(),
               [f](const std::string& n, TensorView* v, std::string* e) { return f->view(n, v, e); },
               f->find_tensor("output.weight") != nullptr);

@@ -5,6 +5,7 @@
 
 #include "rails/cli/chat_command.h"
 #include "rails/cli/check_command.h"
+#include "rails/cli/convert_command.h"
 #include "rails/cli/eval_command.h"
 #include "rails/cli/index_command.h"
 #ifdef RG_HAVE_SERVER
@@ -23,6 +24,7 @@ constexpr std::string_view kUsage =
     "commands:\n"
     "  chat --config DIR [--verbose] [--seed N]   talk to a Colang 2.x config\n"
     "  check PATH...                              parse and validate .co files / config folders\n"
+    "  convert --model HF_DIR --out FILE.gguf     write an HF Llama/Mistral/Qwen2 folder as GGUF\n"
     "  eval --config DIR --dataset FILE.jsonl     measure a config's rails on labelled examples\n"
     "  index --config DIR [--cache-dir DIR]       build and save a config's embedding indexes\n"
 #ifdef RG_HAVE_SERVER
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
   std::string_view command = argc > 1 ? argv[1] : "";
   if (command == "chat") return rg::cli::chat_command(argc - 1, argv + 1);
   if (command == "check") return rg::cli::check_command(argc - 1, argv + 1);
+  if (command == "convert") return rg::cli::convert_command(argc - 1, argv + 1);
   if (command == "index") return rg::cli::index_command(argc - 1, argv + 1);
   if (command == "eval") return rg::cli::eval_command(argc - 1, argv + 1);
 #ifdef RG_HAVE_SERVER

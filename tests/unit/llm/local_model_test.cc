@@ -16,6 +16,7 @@
 #include "kernels/formats/safetensors_set.h"
 #include "llm/local/gguf_convert.h"
 #include "llm/local/model_config.h"
+#include "llm/local/tokenizer/tokenizer.h"
 #include "tests/unit/llm/local_model_test_util.h"
 
 using namespace rg::llm::local;
@@ -221,6 +222,10 @@ TEST_CASE("convert to GGUF and load back: F32/F16/BF16 exact, Q8_0 within its st
     CHECK(y.pre == x.pre);
     CHECK(y.tokens == x.tokens);
     CHECK(y.merges == x.merges);
+    CHECK(y.token_types == x.token_types);
+    CHECK(y.stop_ids == x.stop_ids);
+    const std::string text = "<|begin_of_text|>hello world, hello!<|eot_id|>";
+    CHECK(Tokenizer::create(y)->encode(text) == Tokenizer::create(x)->encode(text));
     CHECK(y.bos_id == x.bos_id);
     CHECK(y.eos_id == x.eos_id);
     CHECK(y.add_bos == x.add_bos);
@@ -344,4 +349,46 @@ TEST_CASE("errors name the file and the field or tensor") {
   CHECK(e.find("hole.gguf: no tensor \"blk.1.ffn_up.weight\"") != std::string::npos);
 
   CHECK(load_error(d / "nowhere").find("no such file or folder") != std::string::npos);
+}
+
+// The HF transformers fixtures of the CPU decoder (tests/data/decoder/: real
+// save_pretrained folders, transformers 5 config layout): loaded as HF
+// folders and through GGUF, the CPU decoder gives the same logits, so the
+// q/k permutation and rope_style kInterleaved (and rope_freqs.weight for the
+// llama3-scaled one) agree with the HF layout.
+TEST_CASE("HF fixtures: the HF folder and its GGUF conversion give the same logits") {
+#ifndef RG_DECODER_FIXTURE_DIR
+  MESSAGE("SKIPPED: RG_DECODER_FIXTURE_DIR not set");
+#else
+  const std::filesystem::path root(RG_DECODER_FIXTURE_DIR);
+  int seen = 0;
+  for (const char* name : {"llama32_tied", "llama2_gqa", "qwen2_bias"}) {
+    if (!std::filesystem::exists(root / name / "model.safetensors")) continue;
+    ++seen;
+    INFO("fixture " << std::string(name));
+    TmpDir d;
+    std::filesystem::copy(root / name, d.path / "hf");
+    rg::test::write_file(d / "hf/tokenizer.json", rg::test::tiny_tokenizer_json(true).dump());
+    convert_to_gguf(d / "hf", d / "m.gguf", ConvertOptions{"f32"});
+    auto hf = load_model(d / "hf");
+    auto g = load_model(d / "m.gguf");
+    if (std::string(name) == "llama32_tied") {
+      CHECK(hf->weights.config.rope_scaling.kind == rg::kernels::RopeScaling::Kind::kLlama3);
+      CHECK(hf->weights.config.rope_theta == 500000.0f);
+      CHECK(g->weights.config.rope_freq_factors.size() == 8);
+    }
+    const std::vector<std::int32_t> tokens = {1, 17, 200, 3, 99, 42, 7, 255};
+    std::vector<float> a, b;
+    rg::kernels::make_cpu_decoder(hf->weights, 1)->new_session(16)->prefill(tokens, {}, &a, true);
+    rg::kernels::make_cpu_decoder(g->weights, 1)->new_session(16)->prefill(tokens, {}, &b, true);
+    REQUIRE(a.size() == b.size());
+    float worst = 0, amax = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      worst = std::max(worst, std::fabs(a[i] - b[i]));
+      amax = std::max(amax, std::fabs(a[i]));
+    }
+    CHECK(worst <= 1e-4f * amax);
+  }
+  if (seen == 0) MESSAGE("SKIPPED: no fixtures in " << root.string());
+#endif
 }

@@ -57,7 +57,8 @@ struct TinyModelSpec {
 
 // Byte-level BPE tokenizer.json: 256 byte tokens, a few merges, Llama 3's
 // specials at 297..299 (vocab 300).
-inline json tiny_tokenizer_json() {
+// With `bytes_only`, just the 256 byte tokens (for models of vocabulary 256).
+inline json tiny_tokenizer_json(bool bytes_only = false) {
   auto byte_char = [](int b) {
     // GPT-2's byte-to-unicode map.
     int cp = b;
@@ -77,6 +78,11 @@ inline json tiny_tokenizer_json() {
   };
   json vocab = json::object();
   for (int b = 0; b < 256; ++b) vocab[byte_char(b)] = b;
+  if (bytes_only)
+    return {{"version", "1.0"}, {"added_tokens", json::array()}, {"normalizer", nullptr},
+            {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
+            {"post_processor", nullptr}, {"decoder", {{"type", "ByteLevel"}}},
+            {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", json::array()}, {"byte_fallback", false}}}};
   std::vector<std::string> merges = {"h e", "l l", "he ll", "hell o", "Ġ w", "o r"};
   int next = 256;
   for (const std::string& m : merges) {
