@@ -175,7 +175,10 @@ int main(int argc, char** argv) {
     row.issue_floor = all_weight_bytes(s.config) / (bw * 1e9) * 1e3;
     row.strict_floor = decode_read_bytes(s.config, mean_ctx) / (bw * 1e9) * 1e3;
     row.prefill_tps = prompt / (median(prefill_ms) * 1e-3);
-    // Prefill of a long prompt.
+    // Prefill of a long prompt (--prefill 0 skips it).
+    row.prefill2k_ms = 0;
+    row.prefill2k_tflops = 0;
+    if (prefill_n > 0) {
     std::vector<double> long_ms;
     const auto long_tokens = random_tokens(prefill_n, s.config.vocab_size, 8);
     for (int r = 0; r < (quick ? 2 : 5) + 1; ++r) {
@@ -187,6 +190,7 @@ int main(int argc, char** argv) {
     }
     row.prefill2k_ms = median(long_ms);
     row.prefill2k_tflops = prefill_flops(s.config, prefill_n) / (row.prefill2k_ms * 1e-3) / 1e12;
+    }
     rows.push_back(row);
     std::printf("%s: weights %.2f GB (all), decode reads %.2f GB/token; %s\n", s.name,
                 all_weight_bytes(s.config) / 1e9, decode_read_bytes(s.config, mean_ctx) / 1e9,

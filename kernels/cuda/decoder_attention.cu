@@ -71,6 +71,8 @@ __global__ void __launch_bounds__(kDecodeWarps * 32)
   using Vec = LaneVec<kHeadDim>;
   constexpr int kN = Vec::kN;
   constexpr int kRecord = kHeadDim + 2;  // max, sum, acc
+  pdl_trigger();
+  pdl_wait();
   const int kvh = blockIdx.x;
   const int split = blockIdx.y;
   const int warp = threadIdx.x >> 5;
@@ -390,18 +392,13 @@ bool attention_decode_supports(int head_dim, int group) {
 void attention_decode(const float* q, const __nv_bfloat16* k_cache, const __nv_bfloat16* v_cache,
                       const DecodeStepInput* step, int heads, int kv_heads, int head_dim,
                       int capacity, int splits, float* partial, int* counters, float* out,
-                      cudaStream_t stream) {
+                      const Launch& l) {
   const int group = heads / kv_heads;
   const dim3 grid(kv_heads, splits);
   const float scale = 1.f / sqrtf(static_cast<float>(head_dim));
-  if (head_dim == 64) {
-    attention_decode_kernel<64><<<grid, kDecodeWarps * 32, 0, stream>>>(
-        q, k_cache, v_cache, step, group, capacity, splits, scale, partial, counters, out);
-  } else {
-    attention_decode_kernel<128><<<grid, kDecodeWarps * 32, 0, stream>>>(
-        q, k_cache, v_cache, step, group, capacity, splits, scale, partial, counters, out);
-  }
-  RG_CUDA_CHECK_LAUNCH("attention_decode_kernel");
+  auto kernel = head_dim == 64 ? attention_decode_kernel<64> : attention_decode_kernel<128>;
+  launch_kernel(kernel, grid, dim3(kDecodeWarps * 32), 0, l, "attention_decode_kernel", q, k_cache,
+                v_cache, step, group, capacity, splits, scale, partial, counters, out);
 }
 
 bool attention_prefill_supports(int head_dim) { return head_dim == 64 || head_dim == 128; }

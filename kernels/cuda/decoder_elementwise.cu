@@ -15,8 +15,12 @@ namespace rg::kernels::cuda {
 namespace {
 
 __global__ void embed_kernel(const __nv_bfloat16* __restrict__ emb, int hidden,
-                             const int32_t* __restrict__ tokens, float* __restrict__ x) {
+                             const int32_t* __restrict__ tokens, float* __restrict__ x,
+                             uint8_t* __restrict__ seen) {
+  pdl_trigger();
+  pdl_wait();
   const int t = blockIdx.x;
+  if (threadIdx.x == 0) seen[tokens[t]] = 1;
   const size_t row = static_cast<size_t>(tokens[t]) * hidden;
   for (int i = threadIdx.x; i < hidden; i += blockDim.x) {
     x[static_cast<size_t>(t) * hidden + i] = __bfloat162float(emb[row + i]);
@@ -173,9 +177,8 @@ int grid_for(int64_t count, int threads) {
 }  // namespace
 
 void embed_tokens(const __nv_bfloat16* emb, int hidden, const int32_t* tokens, int n, float* x,
-                  cudaStream_t stream) {
-  embed_kernel<<<n, 256, 0, stream>>>(emb, hidden, tokens, x);
-  RG_CUDA_CHECK_LAUNCH("embed_kernel");
+                  uint8_t* seen, const Launch& l) {
+  launch_kernel(embed_kernel, dim3(n), dim3(256), 0, l, "embed_kernel", emb, hidden, tokens, x, seen);
 }
 
 void rms_norm_rows(const float* x, const float* w, int n, int width, float eps,

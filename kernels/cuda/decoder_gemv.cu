@@ -17,15 +17,13 @@
 
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/decoder_kernels.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace rg::kernels::cuda {
 namespace {
 
 constexpr int kWarps = 8;
 constexpr int kThreads = kWarps * 32;
-constexpr int kRowsPerWarp = 2;
-constexpr int kRowsPerBlock = kWarps * kRowsPerWarp;
-constexpr int kUnroll = 4;
 
 __device__ __forceinline__ uint4 load_stream(const uint4* p) {
   uint4 v;
@@ -115,9 +113,13 @@ struct StoreEpi {
   }
 };
 
-// rows must be even (every caller's is: pairs, or even sizes checked at
-// model creation); cols a multiple of 8.
-template <bool kNorm, class Epi>
+// One warp computes kRows consecutive rows (kRows even: the epilogues take
+// row pairs); kUnroll 16-byte chunks per row are loaded before their FMAs, and
+// the next chunks are loaded while the current ones are multiplied (two
+// register buffers). The first chunks are loaded before pdl_wait: weights
+// never depend on the previous kernel. rows must be even (checked at model
+// creation), cols a multiple of 8.
+template <int kRows, int kUnroll, bool kNorm, class Epi>
 __global__ void __launch_bounds__(kThreads)
     gemv_kernel(const __nv_bfloat16* __restrict__ w, int rows, int cols,
                 const float* __restrict__ x, const float* __restrict__ norm_w, float eps, Epi epi) {
@@ -126,6 +128,29 @@ __global__ void __launch_bounds__(kThreads)
   const int tid = threadIdx.x;
   const int warp = tid >> 5;
   const int lane = tid & 31;
+  const int row0 = (blockIdx.x * kWarps + warp) * kRows;
+  const int nvec = cols >> 3;
+  const uint4* wr[kRows];
+#pragma unroll
+  for (int r = 0; r < kRows; ++r) {
+    // Rows past the end (only in the last warp) re-read row0: never stored.
+    const int row = row0 + r < rows ? row0 + r : (row0 < rows ? row0 : 0);
+    wr[r] = reinterpret_cast<const uint4*>(w + static_cast<size_t>(row) * cols);
+  }
+  uint4 cur[kUnroll][kRows];
+  auto load_chunk = [&](uint4 (&dst)[kUnroll][kRows], int v0) {
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int v = v0 + u * 32;
+      if (v < nvec) {
+#pragma unroll
+        for (int r = 0; r < kRows; ++r) dst[u][r] = load_stream(wr[r] + v);
+      }
+    }
+  };
+  load_chunk(cur, lane);
+  pdl_trigger();
+  pdl_wait();
 
   // Stage x (times the norm weight), summing squares for the RMS factor.
   float ss = 0.f;
@@ -154,54 +179,75 @@ __global__ void __launch_bounds__(kThreads)
   } else {
     __syncthreads();
   }
-
-  const int row0 = (blockIdx.x * kWarps + warp) * kRowsPerWarp;
   if (row0 >= rows) return;
-  const int nvec = cols >> 3;
-  const uint4* w0 = reinterpret_cast<const uint4*>(w + static_cast<size_t>(row0) * cols);
-  const uint4* w1 = w0 + nvec;
-  float acc0 = 0.f, acc1 = 0.f;
-  for (int v0 = lane; v0 < nvec; v0 += 32 * kUnroll) {
-    uint4 a[kUnroll], b[kUnroll];
+
+  float acc[kRows];
 #pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      const int v = v0 + u * 32;
-      if (v < nvec) {
-        a[u] = load_stream(w0 + v);
-        b[u] = load_stream(w1 + v);
-      }
-    }
+  for (int r = 0; r < kRows; ++r) acc[r] = 0.f;
+  for (int v0 = lane; v0 < nvec; v0 += 32 * kUnroll) {
+    uint4 next[kUnroll][kRows];
+    const bool more = v0 + 32 * kUnroll < nvec;
+    if (more) load_chunk(next, v0 + 32 * kUnroll);
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
       const int v = v0 + u * 32;
       if (v < nvec) {
         const float4 xa = xs4[2 * v];
         const float4 xb = xs4[2 * v + 1];
-        acc0 += dot8(a[u], xa, xb);
-        acc1 += dot8(b[u], xa, xb);
+#pragma unroll
+        for (int r = 0; r < kRows; ++r) acc[r] += dot8(cur[u][r], xa, xb);
+      }
+    }
+    if (more) {
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+#pragma unroll
+        for (int r = 0; r < kRows; ++r) cur[u][r] = next[u][r];
       }
     }
   }
-  acc0 = warp_sum(acc0);
-  acc1 = warp_sum(acc1);
-  if (lane == 0) epi(row0, acc0 * scale, acc1 * scale);
+#pragma unroll
+  for (int r = 0; r < kRows; ++r) acc[r] = warp_sum(acc[r]);
+  if (lane == 0) {
+#pragma unroll
+    for (int r = 0; r < kRows; r += 2) {
+      if (row0 + r < rows) epi(row0 + r, acc[r] * scale, acc[r + 1] * scale);
+    }
+  }
 }
 
+template <int kRows, int kUnroll, bool kNorm, class Epi>
+void launch_variant(const __nv_bfloat16* w, int rows, int cols, const float* x,
+                    const float* norm_w, float eps, Epi epi, const Launch& l, const char* name) {
+  const size_t smem = static_cast<size_t>(cols) * sizeof(float);
+  constexpr int kRowsPerBlock = kWarps * kRows;
+  const int blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
+  launch_kernel(gemv_kernel<kRows, kUnroll, kNorm, Epi>, dim3(blocks), dim3(kThreads), smem, l,
+                name, w, rows, cols, x, norm_w, eps, epi);
+}
+
+// Variants (Launch::gemv_variant): 0 = 2 rows x 4 chunks, 1 = 2 x 8,
+// 2 = 4 x 4, 3 = 2 x 2 (rows per warp x 16-byte chunks per row per buffer).
 template <bool kNorm, class Epi>
 void launch(const __nv_bfloat16* w, int rows, int cols, const float* x, const float* norm_w,
-            float eps, Epi epi, cudaStream_t stream, const char* name) {
-  const size_t smem = static_cast<size_t>(cols) * sizeof(float);
-  static_assert(kRowsPerBlock % 2 == 0, "rows come in pairs");
-  auto kernel = gemv_kernel<kNorm, Epi>;
-  const int blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
-  kernel<<<blocks, kThreads, smem, stream>>>(w, rows, cols, x, norm_w, eps, epi);
-  RG_CUDA_CHECK_LAUNCH(name);
+            float eps, Epi epi, const Launch& l, const char* name) {
+  switch (l.gemv_variant) {
+    case 1: launch_variant<2, 8, kNorm>(w, rows, cols, x, norm_w, eps, epi, l, name); break;
+    case 2: launch_variant<4, 4, kNorm>(w, rows, cols, x, norm_w, eps, epi, l, name); break;
+    case 3: launch_variant<2, 2, kNorm>(w, rows, cols, x, norm_w, eps, epi, l, name); break;
+    default: launch_variant<2, 4, kNorm>(w, rows, cols, x, norm_w, eps, epi, l, name); break;
+  }
 }
 
 template <bool kNorm, class Epi>
 void allow_smem(int bytes) {
-  RG_CUDA_CHECK(cudaFuncSetAttribute(gemv_kernel<kNorm, Epi>,
-                                     cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
+  auto set = [bytes](auto kernel) {
+    RG_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
+  };
+  set(gemv_kernel<2, 4, kNorm, Epi>);
+  set(gemv_kernel<2, 8, kNorm, Epi>);
+  set(gemv_kernel<4, 4, kNorm, Epi>);
+  set(gemv_kernel<2, 2, kNorm, Epi>);
 }
 
 }  // namespace
@@ -216,23 +262,23 @@ void gemv_prepare(int max_cols) {
 }
 
 void gemv_qkv(const __nv_bfloat16* w, int rows, int cols, const float* x, const float* norm_w,
-              float eps, const GemvQkvEpilogue& epi, cudaStream_t stream) {
-  launch<true>(w, rows, cols, x, norm_w, eps, QkvEpi{epi}, stream, "gemv_qkv");
+              float eps, const GemvQkvEpilogue& epi, const Launch& l) {
+  launch<true>(w, rows, cols, x, norm_w, eps, QkvEpi{epi}, l, "gemv_qkv");
 }
 
 void gemv_residual(const __nv_bfloat16* w, int rows, int cols, const float* x, float* residual,
-                   cudaStream_t stream) {
-  launch<false>(w, rows, cols, x, nullptr, 0.f, ResidualEpi{residual}, stream, "gemv_residual");
+                   const Launch& l) {
+  launch<false>(w, rows, cols, x, nullptr, 0.f, ResidualEpi{residual}, l, "gemv_residual");
 }
 
 void gemv_gate_up(const __nv_bfloat16* w, int rows, int cols, const float* x,
-                  const float* norm_w, float eps, float* act, cudaStream_t stream) {
-  launch<true>(w, rows, cols, x, norm_w, eps, GateUpEpi{act}, stream, "gemv_gate_up");
+                  const float* norm_w, float eps, float* act, const Launch& l) {
+  launch<true>(w, rows, cols, x, norm_w, eps, GateUpEpi{act}, l, "gemv_gate_up");
 }
 
 void gemv_logits(const __nv_bfloat16* w, int rows, int cols, const float* x, const float* norm_w,
-                 float eps, float* out, cudaStream_t stream) {
-  launch<true>(w, rows, cols, x, norm_w, eps, StoreEpi{out}, stream, "gemv_logits");
+                 float eps, float* out, const Launch& l) {
+  launch<true>(w, rows, cols, x, norm_w, eps, StoreEpi{out}, l, "gemv_logits");
 }
 
 }  // namespace rg::kernels::cuda

@@ -21,6 +21,8 @@
 
 #include <cstdint>
 
+#include "kernels/cuda/launch.cuh"
+
 namespace rg::kernels::cuda {
 
 // Per-step inputs of a decode step, copied from pinned memory as the first
@@ -50,21 +52,22 @@ struct GemvQkvEpilogue {
 void gemv_prepare(int max_cols);
 // x_out = rms(x) * norm_w (when kRmsNorm) then:
 void gemv_qkv(const __nv_bfloat16* w, int rows, int cols, const float* x, const float* norm_w,
-              float eps, const GemvQkvEpilogue& epi, cudaStream_t stream);
+              float eps, const GemvQkvEpilogue& epi, const Launch& l);
 // residual[r] += (W x)[r]
 void gemv_residual(const __nv_bfloat16* w, int rows, int cols, const float* x, float* residual,
-                   cudaStream_t stream);
+                   const Launch& l);
 // act[i] = silu(g_i) * u_i with (g_i, u_i) = rows (2i, 2i+1) of W rms(x)
 void gemv_gate_up(const __nv_bfloat16* w, int rows, int cols, const float* x,
-                  const float* norm_w, float eps, float* act, cudaStream_t stream);
+                  const float* norm_w, float eps, float* act, const Launch& l);
 // out[r] = (W rms(x))[r]
 void gemv_logits(const __nv_bfloat16* w, int rows, int cols, const float* x, const float* norm_w,
-                 float eps, float* out, cudaStream_t stream);
+                 float eps, float* out, const Launch& l);
 
 // ---------------------------------------------------------------- elementwise
-// x[t] = float(emb[tokens[t]]) for t < n (tokens on the device).
+// x[t] = float(emb[tokens[t]]) for t < n (tokens on the device), and
+// seen[tokens[t]] = 1 (the repetition-penalty set).
 void embed_tokens(const __nv_bfloat16* emb, int hidden, const int32_t* tokens, int n, float* x,
-                  cudaStream_t stream);
+                  uint8_t* seen, const Launch& l);
 // out[t] = bf16(rms(x[t]) * w) for n rows of width `width`.
 void rms_norm_rows(const float* x, const float* w, int n, int width, float eps,
                    __nv_bfloat16* out, cudaStream_t stream);
@@ -105,7 +108,7 @@ bool attention_decode_supports(int head_dim, int group);
 void attention_decode(const float* q, const __nv_bfloat16* k_cache, const __nv_bfloat16* v_cache,
                       const DecodeStepInput* step, int heads, int kv_heads, int head_dim,
                       int capacity, int splits, float* partial, int* counters, float* out,
-                      cudaStream_t stream);
+                      const Launch& l);
 // Prefill: queries at positions start .. start+n-1 (q [n, heads*head_dim]
 // bf16, rotated), causal over the cache; ctx [n, heads*head_dim] bf16.
 bool attention_prefill_supports(int head_dim);
@@ -121,12 +124,10 @@ struct SamplingDeviceParams {
   float repetition_penalty;
   unsigned long long seed;
 };
-// seen[token] = 1 for n tokens (the repetition-penalty set).
-void mark_seen(const int32_t* tokens, int n, uint8_t* seen, cudaStream_t stream);
 // Greedy: *token_out = argmax(logits) (lowest id on ties). `scratch` holds
-// one unsigned long long.
+// one unsigned long long and one int, zero at the start and left at zero.
 void argmax_token(const float* logits, int vocab, unsigned long long* scratch, int32_t* token_out,
-                  cudaStream_t stream);
+                  const Launch& l);
 // Full sampling (sample_cpu's rules). Work buffers from sampling_workspace().
 struct SamplingWorkspace {
   float* keys_in;  float* keys_out;

@@ -48,6 +48,7 @@ using cuda::CudaError;
 using bf16 = __nv_bfloat16;
 
 constexpr int kPrefillChunk = 2048;
+constexpr int kDefaultGemvVariant = 0;
 
 // Owns one cudaMalloc'd block.
 class DeviceMemory {
@@ -134,6 +135,11 @@ std::string check_supported(const DecoderConfig& c) {
 
 class GpuDecoderModel;
 
+// Pinned host block / device step buffer: DecodeStepInput at 0, sampling
+// parameters at kParamsOffset, the sampled token (host only) after them.
+constexpr size_t kParamsOffset = 32;
+constexpr size_t kHostStepBytes = kParamsOffset + 64;
+
 class GpuDecoderSession final : public DecoderSession {
  public:
   GpuDecoderSession(const GpuDecoderModel& model, int capacity);
@@ -166,8 +172,11 @@ class GpuDecoderSession final : public DecoderSession {
   DeviceMemory cublas_workspace_;
   DeviceMemory kv_;
   // Decode buffers.
-  DeviceMemory x_, q_, attn_, act_, logits_, partial_, counters_, argmax_, seen_, step_, params_,
+  DeviceMemory x_, q_, attn_, act_, logits_, partial_, counters_, argmax_, seen_, step_,
       token_out_, sampling_;
+  cuda::SamplingDeviceParams* d_params() const {
+    return reinterpret_cast<cuda::SamplingDeviceParams*>(step_.as<char>() + kParamsOffset);
+  }
   cuda::SamplingWorkspace sampling_ws_{};
   // Prefill buffers (allocated on first use, for up to chunk_ tokens).
   int chunk_ = 0;
@@ -178,6 +187,8 @@ class GpuDecoderSession final : public DecoderSession {
   int32_t* h_token_;
   cudaGraphExec_t graphs_[2] = {nullptr, nullptr};  // [greedy]
   bool use_graphs_ = true;
+  cuda::Launch decode_launch_;   // the decode step's kernels (PDL, GEMV variant)
+  cuda::Launch plain_launch_;    // prefill: plain launches on the stream
 };
 
 class GpuDecoderModel final : public DecoderModel {
@@ -385,14 +396,25 @@ GpuDecoderSession::GpuDecoderSession(const GpuDecoderModel& model, int capacity)
     : model_(model),
       cfg_(model.config()),
       capacity_(capacity),
-      host_(sizeof(cuda::DecodeStepInput) + sizeof(cuda::SamplingDeviceParams) + 64) {
+      host_(kHostStepBytes + 64) {
+  static_assert(sizeof(cuda::DecodeStepInput) <= kParamsOffset, "step input fits");
+  static_assert(kParamsOffset + sizeof(cuda::SamplingDeviceParams) <= kHostStepBytes, "params fit");
   h_step_ = host_.as<cuda::DecodeStepInput>();
-  h_params_ = reinterpret_cast<cuda::SamplingDeviceParams*>(host_.as<char>() + 32);
-  h_token_ = reinterpret_cast<int32_t*>(host_.as<char>() + 32 + 64);
+  h_params_ = reinterpret_cast<cuda::SamplingDeviceParams*>(host_.as<char>() + kParamsOffset);
+  h_token_ = reinterpret_cast<int32_t*>(host_.as<char>() + kHostStepBytes);
+  // Tuning switches (docs/gpu-notes.md): RG_GPU_DECODER_GRAPHS=0 runs decode
+  // steps eagerly, RG_GPU_DECODER_PDL=0 turns programmatic dependent launch
+  // off, RG_GPU_DECODER_GEMV=0..3 picks the GEMV shape.
   const char* env = std::getenv("RG_GPU_DECODER_GRAPHS");
   use_graphs_ = !(env && std::string(env) == "0");
+  const char* pdl = std::getenv("RG_GPU_DECODER_PDL");
+  const char* variant = std::getenv("RG_GPU_DECODER_GEMV");
 
   RG_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  decode_launch_.stream = stream_;
+  decode_launch_.pdl = !(pdl && std::string(pdl) == "0");
+  decode_launch_.gemv_variant = variant ? std::atoi(variant) : kDefaultGemvVariant;
+  plain_launch_.stream = stream_;
   RG_CUBLAS_CHECK(cublasCreate(&cublas_));
   RG_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
   cublas_workspace_ = DeviceMemory(32u << 20);
@@ -412,10 +434,11 @@ GpuDecoderSession::GpuDecoderSession(const GpuDecoderModel& model, int capacity)
   logits_ = DeviceMemory(size_t(cfg_.vocab_size) * sizeof(float));
   partial_ = DeviceMemory(size_t(cfg_.kv_heads) * splits_ * group * (cfg_.head_dim + 2) * sizeof(float));
   counters_ = DeviceMemory(cfg_.kv_heads * sizeof(int));
-  argmax_ = DeviceMemory(sizeof(unsigned long long));
+  argmax_ = DeviceMemory(2 * sizeof(unsigned long long));
   seen_ = DeviceMemory(cfg_.vocab_size);
-  step_ = DeviceMemory(sizeof(cuda::DecodeStepInput));
-  params_ = DeviceMemory(sizeof(cuda::SamplingDeviceParams));
+  // Step input and sampling parameters share one buffer laid out like the
+  // pinned host block, so one copy moves both.
+  step_ = DeviceMemory(kHostStepBytes);
   token_out_ = DeviceMemory(sizeof(int32_t));
   sampling_ = DeviceMemory(cuda::sampling_workspace_bytes(cfg_.vocab_size));
   sampling_ws_ = cuda::sampling_workspace(sampling_.as<void>(), cfg_.vocab_size);
@@ -476,10 +499,10 @@ void GpuDecoderSession::gemm(const bf16* a, const bf16* w, void* c, cudaDataType
 void GpuDecoderSession::enqueue_sample(bool greedy) {
   if (greedy) {
     cuda::argmax_token(logits_.as<float>(), cfg_.vocab_size, argmax_.as<unsigned long long>(),
-                       token_out_.as<int32_t>(), stream_);
+                       token_out_.as<int32_t>(), decode_launch_);
   } else {
     cuda::sample_token(logits_.as<float>(), cfg_.vocab_size, seen_.as<uint8_t>(),
-                       params_.as<cuda::SamplingDeviceParams>(), step_.as<cuda::DecodeStepInput>(),
+                       d_params(), step_.as<cuda::DecodeStepInput>(),
                        1, sampling_ws_, token_out_.as<int32_t>(), stream_);
   }
   RG_CUDA_CHECK(cudaMemcpyAsync(h_token_, token_out_.as<void>(), sizeof(int32_t),
@@ -488,30 +511,29 @@ void GpuDecoderSession::enqueue_sample(bool greedy) {
 
 void GpuDecoderSession::enqueue_decode_step(bool greedy) {
   auto* step = step_.as<cuda::DecodeStepInput>();
-  RG_CUDA_CHECK(cudaMemcpyAsync(step, h_step_, sizeof(cuda::DecodeStepInput),
-                                cudaMemcpyHostToDevice, stream_));
-  RG_CUDA_CHECK(cudaMemcpyAsync(params_.as<void>(), h_params_, sizeof(cuda::SamplingDeviceParams),
-                                cudaMemcpyHostToDevice, stream_));
+  RG_CUDA_CHECK(cudaMemcpyAsync(step, h_step_, kHostStepBytes, cudaMemcpyHostToDevice, stream_));
+  const cuda::Launch& l = decode_launch_;
   const int32_t* token = &step->token;
   float* x = x_.as<float>();
-  cuda::embed_tokens(model_.tok_emb(), cfg_.hidden, token, 1, x, stream_);
-  cuda::mark_seen(token, 1, seen_.as<uint8_t>(), stream_);
+  // The first kernel follows a copy, not a kernel: no PDL for it.
+  cuda::embed_tokens(model_.tok_emb(), cfg_.hidden, token, 1, x, seen_.as<uint8_t>(),
+                     plain_launch_);
   for (int i = 0; i < cfg_.layers; ++i) {
-    const GpuLayer& l = model_.layers()[i];
-    cuda::GemvQkvEpilogue epi{l.bqkv, model_.inv_freq(), step, model_.q_rows(), model_.kv_rows(),
+    const GpuLayer& w = model_.layers()[i];
+    cuda::GemvQkvEpilogue epi{w.bqkv, model_.inv_freq(), step, model_.q_rows(), model_.kv_rows(),
                               cfg_.head_dim, capacity_, q_.as<float>(), k_cache(i), v_cache(i)};
-    cuda::gemv_qkv(l.wqkv, model_.qkv_rows(), cfg_.hidden, x, l.attn_norm, cfg_.rms_norm_eps, epi,
-                   stream_);
+    cuda::gemv_qkv(w.wqkv, model_.qkv_rows(), cfg_.hidden, x, w.attn_norm, cfg_.rms_norm_eps, epi,
+                   l);
     cuda::attention_decode(q_.as<float>(), k_cache(i), v_cache(i), step, cfg_.heads,
                            cfg_.kv_heads, cfg_.head_dim, capacity_, splits_, partial_.as<float>(),
-                           counters_.as<int>(), attn_.as<float>(), stream_);
-    cuda::gemv_residual(l.wo, cfg_.hidden, model_.q_rows(), attn_.as<float>(), x, stream_);
-    cuda::gemv_gate_up(l.wgu, 2 * cfg_.intermediate, cfg_.hidden, x, l.ffn_norm,
-                       cfg_.rms_norm_eps, act_.as<float>(), stream_);
-    cuda::gemv_residual(l.wdown, cfg_.hidden, cfg_.intermediate, act_.as<float>(), x, stream_);
+                           counters_.as<int>(), attn_.as<float>(), l);
+    cuda::gemv_residual(w.wo, cfg_.hidden, model_.q_rows(), attn_.as<float>(), x, l);
+    cuda::gemv_gate_up(w.wgu, 2 * cfg_.intermediate, cfg_.hidden, x, w.ffn_norm,
+                       cfg_.rms_norm_eps, act_.as<float>(), l);
+    cuda::gemv_residual(w.wdown, cfg_.hidden, cfg_.intermediate, act_.as<float>(), x, l);
   }
   cuda::gemv_logits(model_.output(), cfg_.vocab_size, cfg_.hidden, x, model_.output_norm(),
-                    cfg_.rms_norm_eps, logits_.as<float>(), stream_);
+                    cfg_.rms_norm_eps, logits_.as<float>(), l);
   enqueue_sample(greedy);
 }
 
@@ -601,8 +623,8 @@ std::int32_t GpuDecoderSession::prefill(std::span<const std::int32_t> tokens,
     const int start = position_ + done;
     RG_CUDA_CHECK(cudaMemcpyAsync(ptokens_.as<void>(), tokens.data() + done, c * sizeof(int32_t),
                                   cudaMemcpyHostToDevice, stream_));
-    cuda::embed_tokens(model_.tok_emb(), h, ptokens_.as<int32_t>(), c, x, stream_);
-    cuda::mark_seen(ptokens_.as<int32_t>(), c, seen_.as<uint8_t>(), stream_);
+    cuda::embed_tokens(model_.tok_emb(), h, ptokens_.as<int32_t>(), c, x, seen_.as<uint8_t>(),
+                       plain_launch_);
     for (int i = 0; i < cfg_.layers; ++i) {
       const GpuLayer& l = model_.layers()[i];
       cuda::rms_norm_rows(x, l.attn_norm, c, h, cfg_.rms_norm_eps, pxn_.as<bf16>(), stream_);
@@ -634,14 +656,12 @@ std::int32_t GpuDecoderSession::prefill(std::span<const std::int32_t> tokens,
     if (done + c == n) {
       // The last token's logits (fp32 norm, as in decode) and the sample.
       cuda::gemv_logits(model_.output(), cfg_.vocab_size, h, x + size_t(c - 1) * h,
-                        model_.output_norm(), cfg_.rms_norm_eps, logits_.as<float>(), stream_);
+                        model_.output_norm(), cfg_.rms_norm_eps, logits_.as<float>(), plain_launch_);
     }
   }
   h_step_->token = tokens[n - 1];
   h_step_->position = position_ + n - 1;
-  RG_CUDA_CHECK(cudaMemcpyAsync(step_.as<void>(), h_step_, sizeof(cuda::DecodeStepInput),
-                                cudaMemcpyHostToDevice, stream_));
-  RG_CUDA_CHECK(cudaMemcpyAsync(params_.as<void>(), h_params_, sizeof(cuda::SamplingDeviceParams),
+  RG_CUDA_CHECK(cudaMemcpyAsync(step_.as<void>(), h_step_, kHostStepBytes,
                                 cudaMemcpyHostToDevice, stream_));
   enqueue_sample(params.temperature <= 0.f);
   if (logits && !all_logits) {

@@ -4,7 +4,7 @@
 // Greedy: every block reduces its slice of the logits to one 64-bit key
 // (order-preserving float bits above, the inverted id below, so the larger
 // key is the larger logit and, on ties, the lower id) and folds it into one
-// word with atomicMax; a one-thread kernel turns the key into the token.
+// word with atomicMax; the last block to finish turns the key into the token.
 //
 // Sampling (sample_cpu's rules, kernels/decoder.h): one pass applies the
 // repetition penalty and the temperature and writes (logit, id) pairs; CUB's
@@ -19,6 +19,7 @@
 
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/decoder_kernels.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace rg::kernels::cuda {
 namespace {
@@ -29,8 +30,12 @@ __device__ __forceinline__ unsigned long long argmax_key(float v, int id) {
   return (static_cast<unsigned long long>(u) << 32) | (0xFFFFFFFFu - static_cast<unsigned>(id));
 }
 
+// Every block folds its slice into one key; the last block to finish turns
+// the best key into the token and resets the scratch for the next step.
 __global__ void argmax_kernel(const float* __restrict__ logits, int vocab,
-                              unsigned long long* __restrict__ best) {
+                              unsigned long long* __restrict__ best, int32_t* __restrict__ token_out) {
+  pdl_trigger();
+  pdl_wait();
   unsigned long long key = 0;
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < vocab; i += gridDim.x * blockDim.x) {
     const unsigned long long k = argmax_key(logits[i], i);
@@ -40,17 +45,19 @@ __global__ void argmax_kernel(const float* __restrict__ logits, int vocab,
   __shared__ typename Reduce::TempStorage temp;
   const unsigned long long block_best =
       Reduce(temp).Reduce(key, [](unsigned long long a, unsigned long long b) { return a > b ? a : b; });
-  if (threadIdx.x == 0) atomicMax(best, block_best);
-}
-
-__global__ void argmax_finish_kernel(unsigned long long* best, int32_t* token_out) {
-  *token_out = static_cast<int32_t>(0xFFFFFFFFu - static_cast<unsigned>(*best & 0xFFFFFFFFull));
-  *best = 0;  // ready for the next step
-}
-
-__global__ void mark_seen_kernel(const int32_t* tokens, int n, uint8_t* seen) {
-  const int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i < n) seen[tokens[i]] = 1;
+  __shared__ bool last;
+  if (threadIdx.x == 0) {
+    atomicMax(best, block_best);
+    __threadfence();
+    int* done = reinterpret_cast<int*>(best + 1);
+    last = atomicAdd(done, 1) == static_cast<int>(gridDim.x) - 1;
+    if (last) {
+      const unsigned long long b = atomicAdd(best, 0ull);  // the final maximum
+      *token_out = static_cast<int32_t>(0xFFFFFFFFu - static_cast<unsigned>(b & 0xFFFFFFFFull));
+      *best = 0;
+      *done = 0;
+    }
+  }
 }
 
 __global__ void prepare_kernel(const float* __restrict__ logits, int vocab,
@@ -143,19 +150,11 @@ __global__ void __launch_bounds__(kSelectThreads)
 
 }  // namespace
 
-void mark_seen(const int32_t* tokens, int n, uint8_t* seen, cudaStream_t stream) {
-  if (n <= 0) return;
-  mark_seen_kernel<<<(n + 255) / 256, 256, 0, stream>>>(tokens, n, seen);
-  RG_CUDA_CHECK_LAUNCH("mark_seen_kernel");
-}
-
 void argmax_token(const float* logits, int vocab, unsigned long long* scratch, int32_t* token_out,
-                  cudaStream_t stream) {
+                  const Launch& l) {
   const int blocks = std::min(132, (vocab + 511) / 512);
-  argmax_kernel<<<blocks, 512, 0, stream>>>(logits, vocab, scratch);
-  RG_CUDA_CHECK_LAUNCH("argmax_kernel");
-  argmax_finish_kernel<<<1, 1, 0, stream>>>(scratch, token_out);
-  RG_CUDA_CHECK_LAUNCH("argmax_finish_kernel");
+  launch_kernel(argmax_kernel, dim3(blocks), dim3(512), 0, l, "argmax_kernel", logits, vocab,
+                scratch, token_out);
 }
 
 size_t sampling_workspace_bytes(int vocab) {

@@ -100,10 +100,14 @@ void compare(const DecoderConfig& c, DType dtype, int n, int steps, uint32_t see
     const size_t off = size_t(i) * c.vocab_size;
     worst = std::max(worst, rel_error(gl.data() + off, cl.data() + off, c.vocab_size));
   }
-  MESSAGE(dtype_name(dtype) << " hd" << c.head_dim << " group " << c.heads / c.kv_heads
-                            << (c.qkv_bias ? " bias" : "") << (c.tied_embeddings ? " tied" : "")
-                            << ": prefill max rel error " << worst);
-  CHECK(worst < 1e-2);
+  const std::string label = std::string(dtype_name(dtype)) + " hd" + std::to_string(c.head_dim) +
+                            " group " + std::to_string(c.heads / c.kv_heads) +
+                            (c.qkv_bias ? " bias" : "") + (c.tied_embeddings ? " tied" : "");
+  MESSAGE(label << ": prefill max rel error " << worst);
+  // Prefill rounds activations to bf16 between the GEMMs (as HF's bf16 does);
+  // these test models have large weights (std 0.08), which amplifies that
+  // rounding to ~1-4%. A wrong index or mask gives errors of order 1.
+  CHECK(worst < 5e-2);
   const std::vector<float> last(cl.end() - c.vocab_size, cl.end());
   if (top2_margin(last) > 0.05f) CHECK(gnext == next);
   double worst_decode = 0;
@@ -122,9 +126,27 @@ void compare(const DecoderConfig& c, DType dtype, int n, int steps, uint32_t see
   }
   MESSAGE("  decode max rel error " << worst_decode << ", greedy agreement " << agree << "/"
                                     << decided << " (steps with a top-2 margin > 0.05)");
-  CHECK(worst_decode < 1e-2);
+  CHECK(worst_decode < 5e-2);
   CHECK(agree == decided);
   CHECK(gs->position() == n + steps);
+
+  // Decode only, from an empty cache: fp32 activations, bf16 K/V; the
+  // decode kernels alone, so the error must stay near bf16 rounding.
+  auto cs2 = cpu->new_session(40);
+  auto gs2 = g->new_session(40);
+  double worst_step = 0;
+  int32_t tok = prompt[0];
+  for (int s = 0; s < 32; ++s) {
+    std::vector<float> c1, g1;
+    const int32_t cn = cs2->decode(tok, greedy, &c1);
+    gs2->decode(tok, greedy, &g1);
+    worst_step = std::max(worst_step, rel_error(g1.data(), c1.data(), c1.size()));
+    tok = cn;
+  }
+  MESSAGE("  decode-only (32 steps from an empty cache) max rel error " << worst_step);
+  // Only bf16 files reach the GPU unrounded; F32/F16/Q8_0 weights are
+  // rounded to bf16 on upload, the CPU keeps them exact.
+  CHECK(worst_step < (dtype == DType::kBF16 ? 5e-3 : 3e-2));
 }
 
 }  // namespace
