@@ -193,6 +193,12 @@ void check_vocab(const LoadedModel& m) {
                          std::to_string(m.weights.config.vocab_size));
 }
 
+std::string known_template_names() {
+  std::string s;
+  for (const auto& n : ChatTemplate::known_names()) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
 // Resolves the template: the override by name, else the model's text.
 void set_chat_template(LoadedModel* m, const std::string& jinja, const std::string& source,
                        const LoadOptions& options) {
@@ -200,12 +206,7 @@ void set_chat_template(LoadedModel* m, const std::string& jinja, const std::stri
     if (!options.chat_template.empty()) m->chat_template = ChatTemplate::by_name(options.chat_template);
     else if (!jinja.empty()) m->chat_template = ChatTemplate::from_jinja(jinja, source);
     else m->chat_template = ChatTemplate::unavailable(m->path + ": the model has no chat template; choose one by name (" +
-                                                      [] {
-                                                        std::string s;
-                                                        for (const auto& n : ChatTemplate::known_names())
-                                                          s += (s.empty() ? "" : ", ") + n;
-                                                        return s;
-                                                      }() + ")");
+                                                      known_template_names() + ")");
   } catch (const std::invalid_argument& e) {
     if (!options.chat_template.empty()) throw ModelLoadError(e.what());
     m->chat_template = ChatTemplate::unavailable(e.what());
