@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "llm/providers/local/local_provider.h"
 #include "llm/providers/openai_compatible/openai_compatible_provider.h"
 #include "llm/providers/replay/replay_provider.h"
 
@@ -25,6 +26,7 @@ constexpr Entry kProviders[] = {
     {"vllm_openai", make_openai_compatible},
     {"ollama", make_openai_compatible},
     {"replay", make_replay},
+    {"local", make_local},
 };
 
 }  // namespace
