@@ -7,6 +7,7 @@
 #include "rails/cli/check_command.h"
 #include "rails/cli/convert_command.h"
 #include "rails/cli/eval_command.h"
+#include "rails/cli/generate_command.h"
 #include "rails/cli/index_command.h"
 #ifdef RG_HAVE_SERVER
 #include "rails/cli/server_command.h"
@@ -26,6 +27,7 @@ constexpr std::string_view kUsage =
     "  check PATH...                              parse and validate .co files / config folders\n"
     "  convert --model HF_DIR --out FILE.gguf     write an HF Llama/Mistral/Qwen2 folder as GGUF\n"
     "  eval --config DIR --dataset FILE.jsonl     measure a config's rails on labelled examples\n"
+    "  generate --model M --prompt P [--chat]     run a local model on one prompt (prints tok/s)\n"
     "  index --config DIR [--cache-dir DIR]       build and save a config's embedding indexes\n"
 #ifdef RG_HAVE_SERVER
     "  server --config DIR [--port N] ...         the rails server (HTTP API, OpenAI API, chat page)\n"
@@ -43,6 +45,7 @@ int main(int argc, char** argv) {
   if (command == "convert") return rg::cli::convert_command(argc - 1, argv + 1);
   if (command == "index") return rg::cli::index_command(argc - 1, argv + 1);
   if (command == "eval") return rg::cli::eval_command(argc - 1, argv + 1);
+  if (command == "generate") return rg::cli::generate_command(argc - 1, argv + 1);
 #ifdef RG_HAVE_SERVER
   if (command == "server") return rg::cli::server_command(argc - 1, argv + 1);
 #endif

@@ -86,7 +86,7 @@ Result<std::shared_ptr<LocalEngine>> LocalEngine::open(const LocalSettings& sett
         return e->error(ErrorCode::kBadConfig, "device cuda: " + gpu_error);
       if (!e->decoder_)
         say("railguard: local model " + path + ": " + gpu_error +
-            "; running on the CPU (parameters.device: cpu silences this)");
+            "; running on the CPU (device: cpu silences this)");
     }
     if (!e->decoder_) e->decoder_ = kernels::make_cpu_decoder(e->model_->weights, settings.threads);
   } catch (const std::exception& ex) {
