@@ -36,7 +36,8 @@ template <>
 struct LaneVec<64> {
   static constexpr int kN = 2;
   __device__ static void load(const __nv_bfloat16* p, float (&out)[2]) {
-    const float2 v = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(p));
+    const unsigned raw = __ldcg(reinterpret_cast<const unsigned*>(p));
+    const float2 v = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&raw));
     out[0] = v.x;
     out[1] = v.y;
   }
@@ -45,7 +46,7 @@ template <>
 struct LaneVec<128> {
   static constexpr int kN = 4;
   __device__ static void load(const __nv_bfloat16* p, float (&out)[4]) {
-    const uint2 raw = *reinterpret_cast<const uint2*>(p);
+    const uint2 raw = __ldcg(reinterpret_cast<const uint2*>(p));
     const float2 a = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&raw.x));
     const float2 b = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&raw.y));
     out[0] = a.x;
@@ -63,9 +64,9 @@ __device__ __forceinline__ float warp_allsum(float v) {
 
 template <int kHeadDim>
 __global__ void __launch_bounds__(kDecodeWarps * 32)
-    attention_decode_kernel(const float* __restrict__ q, const __nv_bfloat16* __restrict__ k_cache,
-                            const __nv_bfloat16* __restrict__ v_cache,
-                            const DecodeStepInput* __restrict__ step, int group, int capacity,
+    attention_decode_kernel(const float* q, const __nv_bfloat16* k_cache,
+                            const __nv_bfloat16* v_cache,
+                            const DecodeStepInput* step, int group, int capacity,
                             int splits, float scale, float* __restrict__ partial,
                             int* __restrict__ counters, float* __restrict__ out) {
   using Vec = LaneVec<kHeadDim>;
@@ -77,7 +78,9 @@ __global__ void __launch_bounds__(kDecodeWarps * 32)
   const int split = blockIdx.y;
   const int warp = threadIdx.x >> 5;
   const int lane = threadIdx.x & 31;
-  const int len = step->position + 1;
+  // q and the newest K/V row come from the previous kernel (PDL overlaps it
+  // with this one's start): every such read goes through L2 (__ldcg).
+  const int len = __ldcg(&step->position) + 1;
   const int chunk = (len + splits - 1) / splits;
   const int k0 = split * chunk;
   const int k1 = min(len, k0 + chunk);
@@ -87,7 +90,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32)
   for (int g = 0; g < kMaxGroup; ++g) {
 #pragma unroll
     for (int e = 0; e < kN; ++e) {
-      qv[g][e] = g < group ? q[(kvh * group + g) * kHeadDim + lane * kN + e] * scale : 0.f;
+      qv[g][e] = g < group ? __ldcg(q + (kvh * group + g) * kHeadDim + lane * kN + e) * scale : 0.f;
     }
   }
   float m[kMaxGroup], l[kMaxGroup], acc[kMaxGroup][kN];

@@ -63,7 +63,7 @@ struct QkvEpi {
       y0 += e.bias[r];
       y1 += e.bias[r + 1];
     }
-    const int pos = e.step->position;
+    const int pos = __ldcg(&e.step->position);
     if (r < e.q_rows + e.kv_rows) {
       const bool is_q = r < e.q_rows;
       const int rr = is_q ? r : r - e.q_rows;
@@ -93,8 +93,8 @@ struct QkvEpi {
 struct ResidualEpi {
   float* residual;
   __device__ void operator()(int r, float y0, float y1) const {
-    residual[r] += y0;
-    residual[r + 1] += y1;
+    residual[r] = __ldcg(residual + r) + y0;
+    residual[r + 1] = __ldcg(residual + r + 1) + y1;
   }
 };
 
@@ -122,7 +122,7 @@ struct StoreEpi {
 template <int kRows, int kUnroll, bool kNorm, class Epi>
 __global__ void __launch_bounds__(kThreads)
     gemv_kernel(const __nv_bfloat16* __restrict__ w, int rows, int cols,
-                const float* __restrict__ x, const float* __restrict__ norm_w, float eps, Epi epi) {
+                const float* x, const float* __restrict__ norm_w, float eps, Epi epi) {
   extern __shared__ float4 xs4[];
   float* xs = reinterpret_cast<float*>(xs4);
   const int tid = threadIdx.x;
@@ -155,7 +155,9 @@ __global__ void __launch_bounds__(kThreads)
   // Stage x (times the norm weight), summing squares for the RMS factor.
   float ss = 0.f;
   for (int i = tid * 4; i < cols; i += kThreads * 4) {
-    float4 v = *reinterpret_cast<const float4*>(x + i);
+    // x comes from the previous kernel, which PDL lets overlap this one's
+    // start: read it through L2 (ld.global.cg), never the non-coherent path.
+    float4 v = __ldcg(reinterpret_cast<const float4*>(x + i));
     if (kNorm) {
       ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
       const float4 g = *reinterpret_cast<const float4*>(norm_w + i);

@@ -32,13 +32,13 @@ __device__ __forceinline__ unsigned long long argmax_key(float v, int id) {
 
 // Every block folds its slice into one key; the last block to finish turns
 // the best key into the token and resets the scratch for the next step.
-__global__ void argmax_kernel(const float* __restrict__ logits, int vocab,
+__global__ void argmax_kernel(const float* logits, int vocab,
                               unsigned long long* __restrict__ best, int32_t* __restrict__ token_out) {
   pdl_trigger();
   pdl_wait();
   unsigned long long key = 0;
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < vocab; i += gridDim.x * blockDim.x) {
-    const unsigned long long k = argmax_key(logits[i], i);
+    const unsigned long long k = argmax_key(__ldcg(logits + i), i);  // from the previous kernel
     key = k > key ? k : key;
   }
   using Reduce = cub::BlockReduce<unsigned long long, 512>;
