@@ -219,6 +219,13 @@ __device__ __forceinline__ void ldmatrix_x2_trans(uint32_t& b0, uint32_t& b1, co
                : "r"(addr));
 }
 
+// 16-byte global -> shared copy that bypasses registers; zero-fills when !ok.
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool ok) {
+  const unsigned d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+  const int bytes = ok ? 16 : 0;
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(bytes));
+}
+
 __device__ __forceinline__ float quad_max(float v) {
   v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
   return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
@@ -240,8 +247,10 @@ __global__ void __launch_bounds__(kWarps * 32)
   constexpr int kDimTiles = kHeadDim / 8;
   constexpr int kKeyTiles = kKeyTile / 8;
   constexpr int kVecPerRow = kHeadDim / 8;
-  __shared__ __align__(16) __nv_bfloat16 k_s[kKeyTile * kStride];
-  __shared__ __align__(16) __nv_bfloat16 v_s[kKeyTile * kStride];
+  constexpr int kTileElems = kKeyTile * kStride;
+  // Two stages of K and V tiles: the next tile's copy (cp.async) runs while
+  // the current one is multiplied.
+  extern __shared__ __align__(16) __nv_bfloat16 smem[];
 
   const int qtile = gridDim.x - 1 - blockIdx.x;  // longest rows first
   const int head = blockIdx.y;
@@ -282,19 +291,33 @@ __global__ void __launch_bounds__(kWarps * 32)
   const __nv_bfloat16* kh = k_cache + static_cast<size_t>(kvh) * capacity * kHeadDim;
   const __nv_bfloat16* vh = v_cache + static_cast<size_t>(kvh) * capacity * kHeadDim;
 
-  for (int key0 = 0; key0 <= last_pos; key0 += kKeyTile) {
+  // Queues the copy of the key tile starting at key0 into stage `st`; rows
+  // past last_pos are zero-filled (src-size 0).
+  auto load_tile = [&](int key0, int st) {
+    __nv_bfloat16* k_dst = smem + st * 2 * kTileElems;
+    __nv_bfloat16* v_dst = k_dst + kTileElems;
     for (int i = tid; i < kKeyTile * kVecPerRow; i += kWarps * 32) {
       const int j = i / kVecPerRow;
       const int c = (i % kVecPerRow) * 8;
-      uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
-      if (key0 + j <= last_pos) {
-        kv = *reinterpret_cast<const uint4*>(kh + static_cast<size_t>(key0 + j) * kHeadDim + c);
-        vv = *reinterpret_cast<const uint4*>(vh + static_cast<size_t>(key0 + j) * kHeadDim + c);
-      }
-      *reinterpret_cast<uint4*>(&k_s[j * kStride + c]) = kv;
-      *reinterpret_cast<uint4*>(&v_s[j * kStride + c]) = vv;
+      const bool ok = key0 + j <= last_pos;
+      const size_t off = static_cast<size_t>(ok ? key0 + j : 0) * kHeadDim + c;
+      cp_async16(&k_dst[j * kStride + c], kh + off, ok);
+      cp_async16(&v_dst[j * kStride + c], vh + off, ok);
+    }
+    asm volatile("cp.async.commit_group;\n" ::);
+  };
+  load_tile(0, 0);
+  int stage = 0;
+  for (int key0 = 0; key0 <= last_pos; key0 += kKeyTile, stage ^= 1) {
+    if (key0 + kKeyTile <= last_pos) {
+      load_tile(key0 + kKeyTile, stage ^ 1);
+      asm volatile("cp.async.wait_group 1;\n" ::);
+    } else {
+      asm volatile("cp.async.wait_group 0;\n" ::);
     }
     __syncthreads();
+    const __nv_bfloat16* k_s = smem + stage * 2 * kTileElems;
+    const __nv_bfloat16* v_s = k_s + kTileElems;
 
     float s[kKeyTiles][4];
 #pragma unroll
@@ -412,13 +435,13 @@ void attention_prefill(const __nv_bfloat16* q, const __nv_bfloat16* k_cache,
   const dim3 grid((n + kQueryTile - 1) / kQueryTile, heads);
   const float scale = 1.f / sqrtf(static_cast<float>(head_dim));
   const int group = heads / kv_heads;
-  if (head_dim == 64) {
-    attention_prefill_kernel<64><<<grid, kWarps * 32, 0, stream>>>(
-        q, k_cache, v_cache, n, start, heads, group, capacity, scale, ctx);
-  } else {
-    attention_prefill_kernel<128><<<grid, kWarps * 32, 0, stream>>>(
-        q, k_cache, v_cache, n, start, heads, group, capacity, scale, ctx);
-  }
+  // Two stages x (K + V) x 64 rows x (head_dim + 8) bf16.
+  const size_t smem = size_t{2} * 2 * kKeyTile * (head_dim + 8) * sizeof(__nv_bfloat16);
+  auto kernel = head_dim == 64 ? attention_prefill_kernel<64> : attention_prefill_kernel<128>;
+  RG_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                     static_cast<int>(smem)));
+  kernel<<<grid, kWarps * 32, smem, stream>>>(q, k_cache, v_cache, n, start, heads, group,
+                                             capacity, scale, ctx);
   RG_CUDA_CHECK_LAUNCH("attention_prefill_kernel");
 }
 

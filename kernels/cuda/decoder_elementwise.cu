@@ -44,7 +44,11 @@ __global__ void rms_norm_kernel(const float* __restrict__ x, const float* __rest
   for (int i = threadIdx.x; i < width; i += blockDim.x) o[i] = __float2bfloat16_rn(row[i] * scale * w[i]);
 }
 
-__global__ void rope_qkv_kernel(const __nv_bfloat16* __restrict__ qkv, const float* __restrict__ bias,
+__device__ __forceinline__ float as_float(__nv_bfloat16 v) { return __bfloat162float(v); }
+__device__ __forceinline__ float as_float(float v) { return v; }
+
+template <typename In>
+__global__ void rope_qkv_kernel(const In* __restrict__ qkv, const float* __restrict__ bias,
                                 const float* __restrict__ inv_freq, int start, int q_rows,
                                 int kv_rows, int head_dim, int capacity,
                                 __nv_bfloat16* __restrict__ q, __nv_bfloat16* __restrict__ k_cache,
@@ -52,11 +56,11 @@ __global__ void rope_qkv_kernel(const __nv_bfloat16* __restrict__ qkv, const flo
   const int t = blockIdx.x;
   const int pos = start + t;
   const int width = q_rows + 2 * kv_rows;
-  const __nv_bfloat16* row = qkv + static_cast<size_t>(t) * width;
+  const In* row = qkv + static_cast<size_t>(t) * width;
   for (int p = threadIdx.x; p < width / 2; p += blockDim.x) {
     const int r = 2 * p;
-    float y0 = __bfloat162float(row[r]);
-    float y1 = __bfloat162float(row[r + 1]);
+    float y0 = as_float(row[r]);
+    float y1 = as_float(row[r + 1]);
     if (bias) {
       y0 += bias[r];
       y1 += bias[r + 1];
@@ -86,11 +90,15 @@ __global__ void rope_qkv_kernel(const __nv_bfloat16* __restrict__ qkv, const flo
   }
 }
 
-__global__ void silu_mul_kernel(const __nv_bfloat162* __restrict__ gu, int64_t count,
+__device__ __forceinline__ float2 as_float2(__nv_bfloat162 v) { return __bfloat1622float2(v); }
+__device__ __forceinline__ float2 as_float2(float2 v) { return v; }
+
+template <typename In2>
+__global__ void silu_mul_kernel(const In2* __restrict__ gu, int64_t count,
                                 __nv_bfloat16* __restrict__ act) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < count;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const float2 v = __bfloat1622float2(gu[i]);  // (gate, up)
+    const float2 v = as_float2(gu[i]);  // (gate, up)
     act[i] = __float2bfloat16_rn(v.x / (1.f + __expf(-v.x)) * v.y);
   }
 }
@@ -174,7 +182,6 @@ int grid_for(int64_t count, int threads) {
   return static_cast<int>(blocks < 65536 ? (blocks > 0 ? blocks : 1) : 65536);
 }
 
-}  // namespace
 
 void embed_tokens(const __nv_bfloat16* emb, int hidden, const int32_t* tokens, int n, float* x,
                   uint8_t* seen, const Launch& l) {
@@ -187,13 +194,30 @@ void rms_norm_rows(const float* x, const float* w, int n, int width, float eps,
   RG_CUDA_CHECK_LAUNCH("rms_norm_kernel");
 }
 
+template <typename In>
+void rope_qkv_rows_t(const In* qkv, const float* bias, const float* inv_freq, int n, int start,
+                     int q_rows, int kv_rows, int head_dim, int capacity, __nv_bfloat16* q,
+                     __nv_bfloat16* k_cache, __nv_bfloat16* v_cache, cudaStream_t stream) {
+  rope_qkv_kernel<In><<<n, 256, 0, stream>>>(qkv, bias, inv_freq, start, q_rows, kv_rows, head_dim,
+                                             capacity, q, k_cache, v_cache);
+  RG_CUDA_CHECK_LAUNCH("rope_qkv_kernel");
+}
+
+}  // namespace
+
 void rope_qkv_rows(const __nv_bfloat16* qkv, const float* bias, const float* inv_freq, int n,
                    int start, int q_rows, int kv_rows, int head_dim, int capacity,
                    __nv_bfloat16* q, __nv_bfloat16* k_cache, __nv_bfloat16* v_cache,
                    cudaStream_t stream) {
-  rope_qkv_kernel<<<n, 256, 0, stream>>>(qkv, bias, inv_freq, start, q_rows, kv_rows, head_dim,
-                                         capacity, q, k_cache, v_cache);
-  RG_CUDA_CHECK_LAUNCH("rope_qkv_kernel");
+  rope_qkv_rows_t(qkv, bias, inv_freq, n, start, q_rows, kv_rows, head_dim, capacity, q, k_cache,
+                  v_cache, stream);
+}
+
+void rope_qkv_rows(const float* qkv, const float* bias, const float* inv_freq, int n, int start,
+                   int q_rows, int kv_rows, int head_dim, int capacity, __nv_bfloat16* q,
+                   __nv_bfloat16* k_cache, __nv_bfloat16* v_cache, cudaStream_t stream) {
+  rope_qkv_rows_t(qkv, bias, inv_freq, n, start, q_rows, kv_rows, head_dim, capacity, q, k_cache,
+                  v_cache, stream);
 }
 
 void silu_mul_rows(const __nv_bfloat16* gu, int n, int intermediate, __nv_bfloat16* act,
@@ -201,6 +225,14 @@ void silu_mul_rows(const __nv_bfloat16* gu, int n, int intermediate, __nv_bfloat
   const int64_t count = static_cast<int64_t>(n) * intermediate;
   silu_mul_kernel<<<grid_for(count, 256), 256, 0, stream>>>(
       reinterpret_cast<const __nv_bfloat162*>(gu), count, act);
+  RG_CUDA_CHECK_LAUNCH("silu_mul_kernel");
+}
+
+void silu_mul_rows(const float* gu, int n, int intermediate, __nv_bfloat16* act,
+                   cudaStream_t stream) {
+  const int64_t count = static_cast<int64_t>(n) * intermediate;
+  silu_mul_kernel<<<grid_for(count, 256), 256, 0, stream>>>(reinterpret_cast<const float2*>(gu),
+                                                             count, act);
   RG_CUDA_CHECK_LAUNCH("silu_mul_kernel");
 }
 

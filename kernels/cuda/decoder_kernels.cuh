@@ -77,8 +77,14 @@ void rope_qkv_rows(const __nv_bfloat16* qkv, const float* bias, const float* inv
                    int start, int q_rows, int kv_rows, int head_dim, int capacity,
                    __nv_bfloat16* q, __nv_bfloat16* k_cache, __nv_bfloat16* v_cache,
                    cudaStream_t stream);
+// The same from fp32 GEMM outputs (the precise prefill, RG_GPU_DECODER_PREFILL_F32).
+void rope_qkv_rows(const float* qkv, const float* bias, const float* inv_freq, int n, int start,
+                   int q_rows, int kv_rows, int head_dim, int capacity, __nv_bfloat16* q,
+                   __nv_bfloat16* k_cache, __nv_bfloat16* v_cache, cudaStream_t stream);
 // act[t][i] = silu(gu[t][2i]) * gu[t][2i+1]
 void silu_mul_rows(const __nv_bfloat16* gu, int n, int intermediate, __nv_bfloat16* act,
+                   cudaStream_t stream);
+void silu_mul_rows(const float* gu, int n, int intermediate, __nv_bfloat16* act,
                    cudaStream_t stream);
 
 // Weight upload: dst row r (of `rows`, width cols, bf16, row stride dst_ld)
