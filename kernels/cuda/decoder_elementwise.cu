@@ -183,6 +183,8 @@ int grid_for(int64_t count, int threads) {
 }
 
 
+}  // namespace
+
 void embed_tokens(const __nv_bfloat16* emb, int hidden, const int32_t* tokens, int n, float* x,
                   uint8_t* seen, const Launch& l) {
   launch_kernel(embed_kernel, dim3(n), dim3(256), 0, l, "embed_kernel", emb, hidden, tokens, x, seen);
@@ -193,6 +195,8 @@ void rms_norm_rows(const float* x, const float* w, int n, int width, float eps,
   rms_norm_kernel<<<n, 256, 0, stream>>>(x, w, width, eps, out);
   RG_CUDA_CHECK_LAUNCH("rms_norm_kernel");
 }
+
+namespace {
 
 template <typename In>
 void rope_qkv_rows_t(const In* qkv, const float* bias, const float* inv_freq, int n, int start,
