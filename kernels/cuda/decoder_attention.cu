@@ -29,6 +29,7 @@ namespace {
 // ---------------------------------------------------------------- decode
 constexpr int kDecodeWarps = 4;
 constexpr int kMaxGroup = 8;
+constexpr int kMaxSplits = 64;
 
 template <int kHeadDim>
 struct LaneVec;  // head_dim / 32 bf16 of one row per lane
@@ -62,6 +63,11 @@ __device__ __forceinline__ float warp_allsum(float v) {
   return v;
 }
 
+// Keys one split covers at most before another split is used: a warp then
+// walks kKeysPerSplit / kDecodeWarps keys, kKeyUnroll at a time.
+constexpr int kKeysPerSplit = 32;
+constexpr int kKeyUnroll = 4;
+
 template <int kHeadDim>
 __global__ void __launch_bounds__(kDecodeWarps * 32)
     attention_decode_kernel(const float* q, const __nv_bfloat16* k_cache,
@@ -81,7 +87,11 @@ __global__ void __launch_bounds__(kDecodeWarps * 32)
   // q and the newest K/V row come from the previous kernel (PDL overlaps it
   // with this one's start): every such read goes through L2 (__ldcg).
   const int len = __ldcg(&step->position) + 1;
-  const int chunk = (len + splits - 1) / splits;
+  // The grid is fixed (a captured graph replays it at every position); only
+  // as many splits work as the context needs, the others leave at once.
+  const int active = min(splits, (len + kKeysPerSplit - 1) / kKeysPerSplit);
+  if (split >= active) return;
+  const int chunk = (len + active - 1) / active;
   const int k0 = split * chunk;
   const int k1 = min(len, k0 + chunk);
 
@@ -102,24 +112,35 @@ __global__ void __launch_bounds__(kDecodeWarps * 32)
     for (int e = 0; e < kN; ++e) acc[g][e] = 0.f;
   }
   const size_t head_base = static_cast<size_t>(kvh) * capacity * kHeadDim + lane * kN;
-  for (int t = k0 + warp; t < k1; t += kDecodeWarps) {
-    float kv[kN], vv[kN];
-    Vec::load(k_cache + head_base + static_cast<size_t>(t) * kHeadDim, kv);
-    Vec::load(v_cache + head_base + static_cast<size_t>(t) * kHeadDim, vv);
+  for (int t0 = k0 + warp; t0 < k1; t0 += kDecodeWarps * kKeyUnroll) {
+    // kKeyUnroll rows of K and V requested before the first is used.
+    float kv[kKeyUnroll][kN], vv[kKeyUnroll][kN];
 #pragma unroll
-    for (int g = 0; g < kMaxGroup; ++g) {
-      if (g < group) {
-        float s = 0.f;
+    for (int u = 0; u < kKeyUnroll; ++u) {
+      const int t = t0 + u * kDecodeWarps;
+      if (t < k1) {
+        Vec::load(k_cache + head_base + static_cast<size_t>(t) * kHeadDim, kv[u]);
+        Vec::load(v_cache + head_base + static_cast<size_t>(t) * kHeadDim, vv[u]);
+      }
+    }
 #pragma unroll
-        for (int e = 0; e < kN; ++e) s = fmaf(qv[g][e], kv[e], s);
-        s = warp_allsum(s);
-        const float mn = fmaxf(m[g], s);
-        const float c = __expf(m[g] - mn);
-        const float p = __expf(s - mn);
-        l[g] = l[g] * c + p;
+    for (int u = 0; u < kKeyUnroll; ++u) {
+      if (t0 + u * kDecodeWarps >= k1) break;
 #pragma unroll
-        for (int e = 0; e < kN; ++e) acc[g][e] = fmaf(acc[g][e], c, p * vv[e]);
-        m[g] = mn;
+      for (int g = 0; g < kMaxGroup; ++g) {
+        if (g < group) {
+          float sc = 0.f;
+#pragma unroll
+          for (int e = 0; e < kN; ++e) sc = fmaf(qv[g][e], kv[u][e], sc);
+          sc = warp_allsum(sc);
+          const float mn = fmaxf(m[g], sc);
+          const float c = __expf(m[g] - mn);
+          const float p = __expf(sc - mn);
+          l[g] = l[g] * c + p;
+#pragma unroll
+          for (int e = 0; e < kN; ++e) acc[g][e] = fmaf(acc[g][e], c, p * vv[u][e]);
+          m[g] = mn;
+        }
       }
     }
   }
@@ -147,47 +168,61 @@ __global__ void __launch_bounds__(kDecodeWarps * 32)
     float mx = -INFINITY;
 #pragma unroll
     for (int w = 0; w < kDecodeWarps; ++w) mx = fmaxf(mx, sm_m[w][g]);
-    float a = 0.f, s = 0.f;
+    float a = 0.f, sum = 0.f;
     if (mx != -INFINITY) {
 #pragma unroll
       for (int w = 0; w < kDecodeWarps; ++w) {
         const float f = __expf(sm_m[w][g] - mx);
         a += sm_acc[w][g][d] * f;
-        s += sm_l[w][g] * f;
+        sum += sm_l[w][g] * f;
       }
     }
     float* rec = rec_base + g * kRecord;
     rec[2 + d] = a;
     if (d == 0) {
       rec[0] = mx;
-      rec[1] = s;
+      rec[1] = sum;
     }
   }
 
-  // The last block of this kv head merges every split.
+  // The last active block of this kv head merges every active split.
   __shared__ bool is_last;
   __threadfence();
   __syncthreads();
-  if (threadIdx.x == 0) is_last = atomicAdd(&counters[kvh], 1) == splits - 1;
+  if (threadIdx.x == 0) is_last = atomicAdd(&counters[kvh], 1) == active - 1;
   __syncthreads();
   if (!is_last) return;
   __threadfence();
+  // Weights of the splits first (all loads in parallel), then the sums.
+  __shared__ float sm_w[kMaxSplits][kMaxGroup];
+  __shared__ float sm_inv[kMaxGroup];
   const float* head_rec = partial + static_cast<size_t>(kvh) * splits * group * kRecord;
+  for (int i = threadIdx.x; i < active * group; i += kDecodeWarps * 32) {
+    sm_w[i / group][i % group] = __ldcg(head_rec + i * kRecord);  // max of (split, g)
+  }
+  __syncthreads();
+  if (threadIdx.x < group) {
+    const int g = threadIdx.x;
+    float mx = -INFINITY;
+    for (int sp = 0; sp < active; ++sp) mx = fmaxf(mx, sm_w[sp][g]);
+    float total = 0.f;
+    for (int sp = 0; sp < active; ++sp) {
+      const float f = sm_w[sp][g] == -INFINITY ? 0.f : __expf(sm_w[sp][g] - mx);
+      total += __ldcg(head_rec + (sp * group + g) * kRecord + 1) * f;
+      sm_w[sp][g] = f;
+    }
+    sm_inv[g] = 1.f / total;
+  }
+  __syncthreads();
   for (int i = threadIdx.x; i < group * kHeadDim; i += kDecodeWarps * 32) {
     const int g = i / kHeadDim;
     const int d = i % kHeadDim;
-    float mx = -INFINITY;
-    for (int s = 0; s < splits; ++s) mx = fmaxf(mx, __ldcg(head_rec + (s * group + g) * kRecord));
-    float a = 0.f, sum = 0.f;
-    for (int s = 0; s < splits; ++s) {
-      const float* rec = head_rec + (s * group + g) * kRecord;
-      const float ms = __ldcg(rec);
-      if (ms == -INFINITY) continue;  // an empty split
-      const float f = __expf(ms - mx);
-      sum += __ldcg(rec + 1) * f;
-      a += __ldcg(rec + 2 + d) * f;
+    float a = 0.f;
+#pragma unroll 8
+    for (int sp = 0; sp < active; ++sp) {
+      a += __ldcg(head_rec + (sp * group + g) * kRecord + 2 + d) * sm_w[sp][g];
     }
-    out[(kvh * group + g) * kHeadDim + d] = a / sum;
+    out[(kvh * group + g) * kHeadDim + d] = a * sm_inv[g];
   }
   if (threadIdx.x == 0) counters[kvh] = 0;  // ready for the next step
 }
