@@ -27,7 +27,7 @@ namespace rg::kernels::cuda {
 namespace {
 
 // ---------------------------------------------------------------- decode
-constexpr int kDecodeWarps = 4;
+constexpr int kDecodeWarps = 16;
 constexpr int kMaxGroup = 8;
 constexpr int kMaxSplits = 64;
 
@@ -63,9 +63,11 @@ __device__ __forceinline__ float warp_allsum(float v) {
   return v;
 }
 
-// Keys one split covers at most before another split is used: a warp then
-// walks kKeysPerSplit / kDecodeWarps keys, kKeyUnroll at a time.
-constexpr int kKeysPerSplit = 32;
+// Keys one split covers at most before another split is used: each of the
+// 16 warps then walks 8 keys, 4 at a time (two rounds of loads). Decode is
+// latency-bound at short contexts: one split per kv head up to 128 keys, so
+// no partial results and no second merge.
+constexpr int kKeysPerSplit = 128;
 constexpr int kKeyUnroll = 4;
 
 template <int kHeadDim>
@@ -145,45 +147,51 @@ __global__ void __launch_bounds__(kDecodeWarps * 32)
     }
   }
 
-  // Merge the warps of the block.
-  __shared__ float sm_m[kDecodeWarps][kMaxGroup];
-  __shared__ float sm_l[kDecodeWarps][kMaxGroup];
-  __shared__ float sm_acc[kDecodeWarps][kMaxGroup][kHeadDim];
+  // Merge the warps of the block, one query head at a time. With a single
+  // active split (a context of up to kKeysPerSplit) the block writes the
+  // output itself; otherwise its partial record.
+  __shared__ float sm_m[kDecodeWarps];
+  __shared__ float sm_l[kDecodeWarps];
+  __shared__ float sm_acc[kDecodeWarps][kHeadDim];
+  float* rec_base = partial + (static_cast<size_t>(kvh) * splits + split) * group * kRecord;
 #pragma unroll
   for (int g = 0; g < kMaxGroup; ++g) {
-    if (g < group) {
-      if (lane == 0) {
-        sm_m[warp][g] = m[g];
-        sm_l[warp][g] = l[g];
+    if (g >= group) break;
+    if (lane == 0) {
+      sm_m[warp] = m[g];
+      sm_l[warp] = l[g];
+    }
+#pragma unroll
+    for (int e = 0; e < kN; ++e) sm_acc[warp][lane * kN + e] = acc[g][e];
+    __syncthreads();
+    if (threadIdx.x < kHeadDim) {
+      const int d = threadIdx.x;
+      float mx = -INFINITY;
+#pragma unroll
+      for (int w = 0; w < kDecodeWarps; ++w) mx = fmaxf(mx, sm_m[w]);
+      float a = 0.f, sum = 0.f;
+      if (mx != -INFINITY) {
+#pragma unroll
+        for (int w = 0; w < kDecodeWarps; ++w) {
+          const float f = __expf(sm_m[w] - mx);
+          a += sm_acc[w][d] * f;
+          sum += sm_l[w] * f;
+        }
       }
-#pragma unroll
-      for (int e = 0; e < kN; ++e) sm_acc[warp][g][lane * kN + e] = acc[g][e];
-    }
-  }
-  __syncthreads();
-  float* rec_base = partial + (static_cast<size_t>(kvh) * splits + split) * group * kRecord;
-  for (int i = threadIdx.x; i < group * kHeadDim; i += kDecodeWarps * 32) {
-    const int g = i / kHeadDim;
-    const int d = i % kHeadDim;
-    float mx = -INFINITY;
-#pragma unroll
-    for (int w = 0; w < kDecodeWarps; ++w) mx = fmaxf(mx, sm_m[w][g]);
-    float a = 0.f, sum = 0.f;
-    if (mx != -INFINITY) {
-#pragma unroll
-      for (int w = 0; w < kDecodeWarps; ++w) {
-        const float f = __expf(sm_m[w][g] - mx);
-        a += sm_acc[w][g][d] * f;
-        sum += sm_l[w][g] * f;
+      if (active == 1) {
+        out[(kvh * group + g) * kHeadDim + d] = a / sum;
+      } else {
+        float* rec = rec_base + g * kRecord;
+        rec[2 + d] = a;
+        if (d == 0) {
+          rec[0] = mx;
+          rec[1] = sum;
+        }
       }
     }
-    float* rec = rec_base + g * kRecord;
-    rec[2 + d] = a;
-    if (d == 0) {
-      rec[0] = mx;
-      rec[1] = sum;
-    }
+    __syncthreads();
   }
+  if (active == 1) return;
 
   // The last active block of this kv head merges every active split.
   __shared__ bool is_last;
@@ -206,6 +214,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32)
     float mx = -INFINITY;
     for (int sp = 0; sp < active; ++sp) mx = fmaxf(mx, sm_w[sp][g]);
     float total = 0.f;
+#pragma unroll 8
     for (int sp = 0; sp < active; ++sp) {
       const float f = sm_w[sp][g] == -INFINITY ? 0.f : __expf(sm_w[sp][g] - mx);
       total += __ldcg(head_rec + (sp * group + g) * kRecord + 1) * f;

@@ -428,10 +428,10 @@ GpuDecoderSession::GpuDecoderSession(const GpuDecoderModel& model, int capacity)
   const size_t kv_per_layer = size_t{2} * cfg_.kv_heads * capacity * cfg_.head_dim;
   kv_ = DeviceMemory(kv_per_layer * cfg_.layers * sizeof(bf16));
   const int group = cfg_.heads / cfg_.kv_heads;
-  // The grid of the decode attention: one split per 32 keys of capacity, at
-  // most 64 per kv head; at each step only ceil(context / 32) of them work
+  // The grid of the decode attention: one split per 128 keys of capacity, at
+  // most 64 per kv head; at each step only ceil(context / 128) of them work
   // (decoder_attention.cu), so short contexts merge few partial results.
-  splits_ = std::clamp((capacity + 31) / 32, 1, 64);
+  splits_ = std::clamp((capacity + 127) / 128, 1, 64);
   x_ = DeviceMemory(cfg_.hidden * sizeof(float));
   q_ = DeviceMemory(model.q_rows() * sizeof(float));
   attn_ = DeviceMemory(model.q_rows() * sizeof(float));
