@@ -30,6 +30,8 @@
 #include <string>
 #include <vector>
 
+#include <cuda_profiler_api.h>
+
 #include "bench/gpu_limits.h"
 #include "kernels/decoder.h"
 #include "kernels/ops.h"
@@ -109,6 +111,7 @@ int main(int argc, char** argv) {
   bool quick = false;
   std::string only;
   int steps = 256, prompt = 128, prefill_n = 2048;
+  bool profile_prefill = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") quick = true;
@@ -116,8 +119,10 @@ int main(int argc, char** argv) {
     else if (a == "--steps" && i + 1 < argc) steps = std::atoi(argv[++i]);
     else if (a == "--prompt" && i + 1 < argc) prompt = std::atoi(argv[++i]);
     else if (a == "--prefill" && i + 1 < argc) prefill_n = std::atoi(argv[++i]);
+    else if (a == "--profile-prefill") profile_prefill = true;
     else {
-      std::fprintf(stderr, "usage: decode [--quick] [--only 1b|8b] [--steps N] [--prompt N] [--prefill N]\n");
+      std::fprintf(stderr, "usage: decode [--quick] [--only 1b|8b] [--steps N] [--prompt N] [--prefill N] "
+                           "[--profile-prefill]\n");
       return 2;
     }
   }
@@ -150,6 +155,20 @@ int main(int argc, char** argv) {
     }
     const rg::kernels::SamplingParams greedy;
     auto session = model->new_session(std::max(prompt + steps + 1, prefill_n + 1));
+    if (profile_prefill) {
+      // Only one prefill of prefill_n tokens inside cudaProfilerStart/Stop
+      // (ncu --profile-from-start off), after two warm-up runs.
+      const auto long_tokens = random_tokens(prefill_n, s.config.vocab_size, 8);
+      for (int r = 0; r < 2; ++r) {
+        session->reset();
+        session->prefill(long_tokens, greedy);
+      }
+      session->reset();
+      cudaProfilerStart();
+      session->prefill(long_tokens, greedy);
+      cudaProfilerStop();
+      continue;
+    }
     const auto tokens = random_tokens(prompt, s.config.vocab_size, 7);
     std::vector<double> step_ms, prefill_ms;
     for (int r = 0; r < repeats + 1; ++r) {  // the first run warms up (graph capture)
