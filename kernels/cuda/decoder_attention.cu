@@ -12,8 +12,8 @@
 //
 // Prefill: FlashAttention-2 on the tensor cores (mma.sync m16n8k16, bf16 in,
 // fp32 accumulate), one block of 4 warps per (64 queries, head); K and V tiles
-// of 64 cached positions go through shared memory (V read back transposed by
-// ldmatrix.trans), key tiles past the block's last query are never loaded and
+// of 64 cached positions go through shared memory (K and V read back with
+// ldmatrix / ldmatrix.trans), key tiles past the block's last query are never loaded and
 // only the diagonal tile is masked. Query tiles are issued longest-first.
 #include <cuda_bf16.h>
 
@@ -256,11 +256,25 @@ __device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], 
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-__device__ __forceinline__ void ldmatrix_x2_trans(uint32_t& b0, uint32_t& b1, const void* p) {
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&b)[4], const void* p) {
   const unsigned addr = static_cast<unsigned>(__cvta_generic_to_shared(p));
-  asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0, %1}, [%2];\n"
-               : "=r"(b0), "=r"(b1)
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(b[0]), "=r"(b[1]), "=r"(b[2]), "=r"(b[3])
                : "r"(addr));
+}
+
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&b)[4], const void* p) {
+  const unsigned addr = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(b[0]), "=r"(b[1]), "=r"(b[2]), "=r"(b[3])
+               : "r"(addr));
+}
+
+// 2^x on the special function unit (ex2.approx: 2^-inf = 0).
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
 }
 
 // 16-byte global -> shared copy that bypasses registers; zero-fills when !ok.
@@ -367,12 +381,15 @@ __global__ void __launch_bounds__(kWarps * 32)
 #pragma unroll
     for (int j = 0; j < kKeyTiles; ++j) {
       s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.f;
-      const __nv_bfloat16* krow = &k_s[(8 * j + g) * kStride + 2 * t];
+      // Two 16-dim chunks of 8 keys' K rows per ldmatrix.x4 (lane l gives
+      // the address of key 8j + l%8, dims 8 * (l/8) of the pair of chunks).
+      const __nv_bfloat16* krow = &k_s[(8 * j + (lane & 7)) * kStride + 8 * (lane >> 3)];
 #pragma unroll
-      for (int kc = 0; kc < kDimChunks; ++kc) {
-        const uint32_t b0 = *reinterpret_cast<const uint32_t*>(krow + kc * 16);
-        const uint32_t b1 = *reinterpret_cast<const uint32_t*>(krow + kc * 16 + 8);
-        mma_bf16(s[j], qf[kc], b0, b1);
+      for (int kc = 0; kc < kDimChunks; kc += 2) {
+        uint32_t b[4];
+        ldmatrix_x4(b, krow + kc * 16);
+        mma_bf16(s[j], qf[kc], b[0], b[1]);
+        mma_bf16(s[j], qf[kc + 1], b[2], b[3]);
       }
     }
     // Causal mask, only where this tile reaches past the block's first query.
@@ -397,8 +414,8 @@ __global__ void __launch_bounds__(kWarps * 32)
     mx_b = quad_max(mx_b);
     const float base_a = mx_a == -INFINITY ? 0.f : mx_a;
     const float base_b = mx_b == -INFINITY ? 0.f : mx_b;
-    const float corr_a = __expf(m_a - base_a);
-    const float corr_b = __expf(m_b - base_b);
+    const float corr_a = fast_exp2(m_a - base_a);
+    const float corr_b = fast_exp2(m_b - base_b);
     m_a = mx_a;
     m_b = mx_b;
     l_a *= corr_a;
@@ -412,10 +429,10 @@ __global__ void __launch_bounds__(kWarps * 32)
     }
 #pragma unroll
     for (int j = 0; j < kKeyTiles; ++j) {
-      s[j][0] = __expf(s[j][0] - base_a);
-      s[j][1] = __expf(s[j][1] - base_a);
-      s[j][2] = __expf(s[j][2] - base_b);
-      s[j][3] = __expf(s[j][3] - base_b);
+      s[j][0] = fast_exp2(s[j][0] - base_a);
+      s[j][1] = fast_exp2(s[j][1] - base_a);
+      s[j][2] = fast_exp2(s[j][2] - base_b);
+      s[j][3] = fast_exp2(s[j][3] - base_b);
       l_a += s[j][0] + s[j][1];
       l_b += s[j][2] + s[j][3];
     }
@@ -425,11 +442,15 @@ __global__ void __launch_bounds__(kWarps * 32)
                              pack_bf16(s[2 * kc][2], s[2 * kc][3]),
                              pack_bf16(s[2 * kc + 1][0], s[2 * kc + 1][1]),
                              pack_bf16(s[2 * kc + 1][2], s[2 * kc + 1][3])};
+      // Two 8-dim tiles of V per ldmatrix.x4.trans: lane l addresses key
+      // 16 kc + l%16, dims 8 (i + l/16).
+      const __nv_bfloat16* vrow = &v_s[(16 * kc + (lane & 15)) * kStride + 8 * (lane >> 4)];
 #pragma unroll
-      for (int i = 0; i < kDimTiles; ++i) {
-        uint32_t b0, b1;
-        ldmatrix_x2_trans(b0, b1, &v_s[(16 * kc + (lane & 15)) * kStride + 8 * i]);
-        mma_bf16(o[i], a, b0, b1);
+      for (int i = 0; i < kDimTiles; i += 2) {
+        uint32_t b[4];
+        ldmatrix_x4_trans(b, vrow + 8 * i);
+        mma_bf16(o[i], a, b[0], b[1]);
+        mma_bf16(o[i + 1], a, b[2], b[3]);
       }
     }
     __syncthreads();
@@ -477,7 +498,9 @@ void attention_prefill(const __nv_bfloat16* q, const __nv_bfloat16* k_cache,
                        const __nv_bfloat16* v_cache, int n, int start, int heads, int kv_heads,
                        int head_dim, int capacity, __nv_bfloat16* ctx, cudaStream_t stream) {
   const dim3 grid((n + kQueryTile - 1) / kQueryTile, heads);
-  const float scale = 1.f / sqrtf(static_cast<float>(head_dim));
+  // Scores in base 2: q is scaled by log2(e) / sqrt(head_dim) and the
+  // softmax uses exp2 (one multiply fewer per score; same probabilities).
+  const float scale = 1.4426950408889634f / sqrtf(static_cast<float>(head_dim));
   const int group = heads / kv_heads;
   // Two stages x (K + V) x 64 rows x (head_dim + 8) bf16.
   const size_t smem = size_t{2} * 2 * kKeyTile * (head_dim + 8) * sizeof(__nv_bfloat16);
