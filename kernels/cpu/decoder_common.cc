@@ -8,15 +8,16 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cpu/float_convert.h"
 #include "kernels/decoder.h"
+#include "kernels/formats/half_float.h"
+#include "kernels/formats/q8_0.h"
 
 namespace rg::kernels {
 
 namespace {
 
-constexpr std::size_t kQ8Block = 32;              // weights per Q8_0 block
-constexpr std::size_t kQ8BlockBytes = 2 + kQ8Block;  // fp16 scale + 32 int8
+constexpr std::size_t kQ8Block = formats::kQ8_0Block;           // weights per Q8_0 block
+constexpr std::size_t kQ8BlockBytes = formats::kQ8_0BlockBytes;  // fp16 scale + 32 int8
 
 std::uint16_t load_u16(const unsigned char* p) {
   std::uint16_t v;
@@ -109,22 +110,17 @@ std::vector<float> to_f32(const TensorView& t) {
       std::memcpy(out.data(), bytes, n * sizeof(float));
       break;
     case DType::kF16:
-      for (std::size_t i = 0; i < n; ++i) out[i] = internal::f16_to_f32(load_u16(bytes + 2 * i));
+      for (std::size_t i = 0; i < n; ++i) out[i] = formats::half_to_float(load_u16(bytes + 2 * i));
       break;
     case DType::kBF16:
-      for (std::size_t i = 0; i < n; ++i) out[i] = internal::bf16_to_f32(load_u16(bytes + 2 * i));
+      for (std::size_t i = 0; i < n; ++i) out[i] = formats::bf16_to_float(load_u16(bytes + 2 * i));
       break;
     case DType::kQ8_0: {
       // Rows are whole blocks, so the blocks of all rows follow one another.
       if (t.shape.empty() || t.shape.back() % static_cast<std::int64_t>(kQ8Block) != 0)
         throw std::invalid_argument("to_f32: Q8_0 tensor of shape " + shape_text(t.shape) +
                                     ": rows must be a multiple of 32");
-      for (std::size_t b = 0; b < n / kQ8Block; ++b) {
-        const unsigned char* block = bytes + b * kQ8BlockBytes;
-        const float scale = internal::f16_to_f32(load_u16(block));
-        for (std::size_t i = 0; i < kQ8Block; ++i)
-          out[b * kQ8Block + i] = scale * static_cast<float>(static_cast<std::int8_t>(block[2 + i]));
-      }
+      formats::dequantize_q8_0(bytes, n, out.data());
       break;
     }
   }

@@ -1,17 +1,13 @@
 // kernels/formats/gguf.cc: see gguf.h.
 #include "kernels/formats/gguf.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
+
+#include "kernels/formats/mapped_file.h"
 
 namespace rg::kernels::formats {
 
@@ -272,24 +268,12 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::string& path, std::string* e
   std::unique_ptr<GgufFile> f(new GgufFile());
   f->path_ = path;
   try {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Fail(std::string("cannot open: ") + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      ::close(fd);
-      throw Fail(std::string("cannot stat: ") + std::strerror(errno));
-    }
-    const std::size_t size = static_cast<std::size_t>(st.st_size);
-    if (size < 24) {
-      ::close(fd);
-      throw Fail("truncated file: " + std::to_string(size) + " bytes, shorter than a GGUF header (24)");
-    }
-    void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    ::close(fd);
-    if (m == MAP_FAILED) throw Fail(std::string("cannot mmap: ") + std::strerror(errno));
-    f->map_ = m;
-    f->map_size_ = size;
-    const auto* bytes = static_cast<const unsigned char*>(m);
+    if (std::string e = internal::map_read_only(
+            path, 24, "shorter than a GGUF header (24)", &f->map_, &f->map_size_);
+        !e.empty())
+      throw Fail(e);
+    const std::size_t size = f->map_size_;
+    const auto* bytes = static_cast<const unsigned char*>(f->map_);
     Cursor c(bytes, size);
 
     if (c.read<std::uint32_t>("magic") != kMagic) throw Fail("not a GGUF file (bad magic; expected \"GGUF\")");
@@ -380,7 +364,7 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::string& path, std::string* e
 }
 
 GgufFile::~GgufFile() {
-  if (map_) ::munmap(map_, map_size_);
+  internal::unmap(map_, map_size_);
 }
 
 const GgufValue* GgufFile::find(std::string_view key) const {

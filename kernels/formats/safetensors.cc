@@ -1,19 +1,15 @@
 // kernels/formats/safetensors.cc: see safetensors.h.
 #include "kernels/formats/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+
+#include "kernels/formats/mapped_file.h"
 
 namespace rg::kernels::formats {
 
@@ -49,24 +45,12 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path, 
   std::unique_ptr<SafetensorsFile> f(new SafetensorsFile());
   f->path_ = path;
   try {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Fail(std::string("cannot open: ") + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      ::close(fd);
-      throw Fail(std::string("cannot stat: ") + std::strerror(errno));
-    }
-    const std::size_t size = static_cast<std::size_t>(st.st_size);
-    if (size < 8) {
-      ::close(fd);
-      throw Fail("truncated file: " + std::to_string(size) + " bytes, no 8-byte header length");
-    }
-    void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    ::close(fd);
-    if (m == MAP_FAILED) throw Fail(std::string("cannot mmap: ") + std::strerror(errno));
-    f->map_ = m;
-    f->map_size_ = size;
-    const auto* bytes = static_cast<const unsigned char*>(m);
+    if (std::string e = internal::map_read_only(
+            path, 8, "no 8-byte header length", &f->map_, &f->map_size_);
+        !e.empty())
+      throw Fail(e);
+    const std::size_t size = f->map_size_;
+    const auto* bytes = static_cast<const unsigned char*>(f->map_);
     std::uint64_t n = 0;
     std::memcpy(&n, bytes, 8);
     if (n > kMaxHeader) throw Fail("header length " + std::to_string(n) + " is implausible (> 100 MB)");
@@ -151,7 +135,7 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path, 
 }
 
 SafetensorsFile::~SafetensorsFile() {
-  if (map_) ::munmap(map_, map_size_);
+  internal::unmap(map_, map_size_);
 }
 
 const SafeTensorInfo* SafetensorsFile::find(std::string_view name) const {
