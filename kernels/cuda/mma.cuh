@@ -1,0 +1,43 @@
+// kernels/cuda/mma.cuh: tensor-core helpers shared by the flash-attention
+// kernels (attention_mma.cu for the encoder, decoder_attention.cu for the
+// decoder's prefill): mma.sync m16n8k16 bf16 with fp32 accumulators, bf16
+// packing, and the reductions over the 4 lanes of a quad that share a row of
+// the accumulator fragment.
+//
+// Fragment layouts (PTX ISA, mma.m16n8k16, lane = 4 g + t):
+//   A 16x16 row: a0 = A[g][2t..], a1 = A[g+8][2t..], a2 = A[g][2t+8..], a3 = A[g+8][2t+8..]
+//   B 16x8 col:  b0 = B[2t..][g], b1 = B[2t+8..][g]
+//   C 16x8:      c0,c1 = C[g][2t..], c2,c3 = C[g+8][2t..]
+#pragma once
+
+#include <cuda_bf16.h>
+
+#include <cstdint>
+
+namespace rg::kernels::cuda {
+
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+  __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<uint32_t*>(&v);
+}
+
+__device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+                                         uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+      "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ float quad_max(float v) {
+  v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
+  return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+}
+
+__device__ __forceinline__ float quad_sum(float v) {
+  v += __shfl_xor_sync(0xffffffffu, v, 1);
+  return v + __shfl_xor_sync(0xffffffffu, v, 2);
+}
+
+}  // namespace rg::kernels::cuda
