@@ -306,7 +306,9 @@ __global__ void __launch_bounds__(kWarps * 32)
   {
     auto qval = [&](int row, int d) -> float {
       if (row >= n) return 0.f;
-      return __bfloat162float(q[static_cast<size_t>(row) * q_dim + head * kHeadDim + d]) * scale;
+      // Unscaled: the scale is applied to the fp32 scores, so q is not
+      // rounded to bf16 a second time.
+      return __bfloat162float(q[static_cast<size_t>(row) * q_dim + head * kHeadDim + d]);
     };
 #pragma unroll
     for (int kc = 0; kc < kDimChunks; ++kc) {
@@ -369,6 +371,11 @@ __global__ void __launch_bounds__(kWarps * 32)
         mma_bf16(s[j], qf[kc], b[0], b[1]);
         mma_bf16(s[j], qf[kc + 1], b[2], b[3]);
       }
+    }
+#pragma unroll
+    for (int j = 0; j < kKeyTiles; ++j) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) s[j][e] *= scale;
     }
     // Causal mask, only where this tile reaches past the block's first query.
     if (key0 + kKeyTile - 1 > first_pos) {

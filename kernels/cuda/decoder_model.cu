@@ -189,9 +189,11 @@ class GpuDecoderSession final : public DecoderSession {
   bool use_graphs_ = true;
   cuda::Launch decode_launch_;   // the decode step's kernels (PDL, GEMV variant)
   cuda::Launch plain_launch_;    // prefill: plain launches on the stream
-  // Prefill's q/k/v and gate/up GEMMs write fp32 instead of bf16 (two fewer
-  // roundings; ~2x the traffic of those two outputs). Off by default.
-  bool prefill_f32_ = false;
+  // Which prefill GEMM outputs are fp32 instead of bf16 (one rounding fewer
+  // before RoPE / SwiGLU, twice the traffic of that output):
+  // RG_GPU_DECODER_PREFILL_F32 = 0 (none), qkv (default: small), all.
+  bool qkv_f32_ = true;
+  bool gu_f32_ = false;
 };
 
 class GpuDecoderModel final : public DecoderModel {
@@ -412,7 +414,11 @@ GpuDecoderSession::GpuDecoderSession(const GpuDecoderModel& model, int capacity)
   use_graphs_ = !(env && std::string(env) == "0");
   const char* pdl = std::getenv("RG_GPU_DECODER_PDL");
   const char* f32 = std::getenv("RG_GPU_DECODER_PREFILL_F32");
-  prefill_f32_ = f32 && std::string(f32) == "1";
+  if (f32) {
+    const std::string v = f32;
+    qkv_f32_ = v == "qkv" || v == "all" || v == "1";
+    gu_f32_ = v == "all" || v == "1";
+  }
   const char* variant = std::getenv("RG_GPU_DECODER_GEMV");
 
   RG_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
@@ -614,11 +620,10 @@ std::int32_t GpuDecoderSession::prefill(std::span<const std::int32_t> tokens,
     const size_t c = chunk_;
     px_ = DeviceMemory(c * h * sizeof(float));
     pxn_ = DeviceMemory(c * std::max(h, qr) * sizeof(bf16));
-    const size_t out_bytes = prefill_f32_ ? sizeof(float) : sizeof(bf16);
-    pqkv_ = DeviceMemory(c * model_.qkv_rows() * out_bytes);
+    pqkv_ = DeviceMemory(c * model_.qkv_rows() * (qkv_f32_ ? sizeof(float) : sizeof(bf16)));
     pq_ = DeviceMemory(c * qr * sizeof(bf16));
     pctx_ = DeviceMemory(c * qr * sizeof(bf16));
-    pgu_ = DeviceMemory(c * 2 * in * out_bytes);
+    pgu_ = DeviceMemory(c * 2 * in * (gu_f32_ ? sizeof(float) : sizeof(bf16)));
     pact_ = DeviceMemory(c * in * sizeof(bf16));
     ptokens_ = DeviceMemory(c * sizeof(int32_t));
   }
@@ -634,9 +639,9 @@ std::int32_t GpuDecoderSession::prefill(std::span<const std::int32_t> tokens,
     for (int i = 0; i < cfg_.layers; ++i) {
       const GpuLayer& l = model_.layers()[i];
       cuda::rms_norm_rows(x, l.attn_norm, c, h, cfg_.rms_norm_eps, pxn_.as<bf16>(), stream_);
-      const cudaDataType out_type = prefill_f32_ ? CUDA_R_32F : CUDA_R_16BF;
-      gemm(pxn_.as<bf16>(), l.wqkv, pqkv_.as<void>(), out_type, c, model_.qkv_rows(), h, 0.f);
-      if (prefill_f32_) {
+      gemm(pxn_.as<bf16>(), l.wqkv, pqkv_.as<void>(), qkv_f32_ ? CUDA_R_32F : CUDA_R_16BF, c,
+           model_.qkv_rows(), h, 0.f);
+      if (qkv_f32_) {
         cuda::rope_qkv_rows(pqkv_.as<float>(), l.bqkv, model_.inv_freq(), c, start, qr,
                             model_.kv_rows(), cfg_.head_dim, capacity_, pq_.as<bf16>(), k_cache(i),
                             v_cache(i), stream_);
@@ -649,8 +654,9 @@ std::int32_t GpuDecoderSession::prefill(std::span<const std::int32_t> tokens,
                               cfg_.kv_heads, cfg_.head_dim, capacity_, pctx_.as<bf16>(), stream_);
       gemm(pctx_.as<bf16>(), l.wo, x, CUDA_R_32F, c, h, qr, 1.f);
       cuda::rms_norm_rows(x, l.ffn_norm, c, h, cfg_.rms_norm_eps, pxn_.as<bf16>(), stream_);
-      gemm(pxn_.as<bf16>(), l.wgu, pgu_.as<void>(), out_type, c, 2 * in, h, 0.f);
-      if (prefill_f32_) {
+      gemm(pxn_.as<bf16>(), l.wgu, pgu_.as<void>(), gu_f32_ ? CUDA_R_32F : CUDA_R_16BF, c, 2 * in,
+           h, 0.f);
+      if (gu_f32_) {
         cuda::silu_mul_rows(pgu_.as<float>(), c, in, pact_.as<bf16>(), stream_);
       } else {
         cuda::silu_mul_rows(pgu_.as<bf16>(), c, in, pact_.as<bf16>(), stream_);
