@@ -68,7 +68,7 @@ __device__ __forceinline__ float warp_allsum(float v) {
 // 16 warps then walks 8 keys, 4 at a time (two rounds of loads). Decode is
 // latency-bound at short contexts: one split per kv head up to 128 keys, so
 // no partial results and no second merge.
-constexpr int kKeysPerSplit = 128;
+constexpr int kDefaultKeysPerSplit = 128;
 constexpr int kKeyUnroll = 4;
 
 template <int kHeadDim>
@@ -76,8 +76,9 @@ __global__ void __launch_bounds__(kDecodeWarps * 32)
     attention_decode_kernel(const float* q, const __nv_bfloat16* k_cache,
                             const __nv_bfloat16* v_cache,
                             const DecodeStepInput* step, int group, int capacity,
-                            int splits, float scale, float* __restrict__ partial,
-                            int* __restrict__ counters, float* __restrict__ out) {
+                            int splits, int keys_per_split, float scale,
+                            float* __restrict__ partial, int* __restrict__ counters,
+                            float* __restrict__ out) {
   using Vec = LaneVec<kHeadDim>;
   constexpr int kN = Vec::kN;
   constexpr int kRecord = kHeadDim + 2;  // max, sum, acc
@@ -92,7 +93,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32)
   const int len = __ldcg(&step->position) + 1;
   // The grid is fixed (a captured graph replays it at every position); only
   // as many splits work as the context needs, the others leave at once.
-  const int active = min(splits, (len + kKeysPerSplit - 1) / kKeysPerSplit);
+  const int active = min(splits, (len + keys_per_split - 1) / keys_per_split);
   if (split >= active) return;
   const int chunk = (len + active - 1) / active;
   const int k0 = split * chunk;
@@ -149,7 +150,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32)
   }
 
   // Merge the warps of the block, one query head at a time. With a single
-  // active split (a context of up to kKeysPerSplit) the block writes the
+  // active split (a context of up to keys_per_split) the block writes the
   // output itself; otherwise its partial record.
   __shared__ float sm_m[kDecodeWarps];
   __shared__ float sm_l[kDecodeWarps];
@@ -461,20 +462,23 @@ __global__ void __launch_bounds__(kWarps * 32)
 
 }  // namespace
 
+int attention_decode_default_keys_per_split() { return kDefaultKeysPerSplit; }
+
 bool attention_decode_supports(int head_dim, int group) {
   return (head_dim == 64 || head_dim == 128) && group >= 1 && group <= kMaxGroup;
 }
 
 void attention_decode(const float* q, const __nv_bfloat16* k_cache, const __nv_bfloat16* v_cache,
                       const DecodeStepInput* step, int heads, int kv_heads, int head_dim,
-                      int capacity, int splits, float* partial, int* counters, float* out,
-                      const Launch& l) {
+                      int capacity, int splits, int keys_per_split, float* partial,
+                      int* counters, float* out, const Launch& l) {
   const int group = heads / kv_heads;
   const dim3 grid(kv_heads, splits);
   const float scale = 1.f / sqrtf(static_cast<float>(head_dim));
   auto kernel = head_dim == 64 ? attention_decode_kernel<64> : attention_decode_kernel<128>;
   launch_kernel(kernel, grid, dim3(kDecodeWarps * 32), 0, l, "attention_decode_kernel", q, k_cache,
-                v_cache, step, group, capacity, splits, scale, partial, counters, out);
+                v_cache, step, group, capacity, splits, keys_per_split, scale, partial, counters,
+                out);
 }
 
 bool attention_prefill_supports(int head_dim) { return head_dim == 64 || head_dim == 128; }

@@ -107,14 +107,17 @@ void fill_random_f32(float* dst, int64_t count, float mean, float std, uint64_t 
 // ---------------------------------------------------------------- attention
 // Decode: one query token at step->position for every head, keys/values
 // 0..position from the cache (the new one already written), split over
-// `splits` chunks per kv head and merged by the last block of each kv head.
+// min(splits, ceil(context / keys_per_split)) chunks per kv head and merged
+// by the last block of each kv head (no merge with one chunk).
 // partial: [kv_heads * splits * group * (head_dim + 2)] floats, counters:
 // [kv_heads] ints that start at 0 and are left at 0.
 bool attention_decode_supports(int head_dim, int group);
 void attention_decode(const float* q, const __nv_bfloat16* k_cache, const __nv_bfloat16* v_cache,
                       const DecodeStepInput* step, int heads, int kv_heads, int head_dim,
-                      int capacity, int splits, float* partial, int* counters, float* out,
-                      const Launch& l);
+                      int capacity, int splits, int keys_per_split, float* partial,
+                      int* counters, float* out, const Launch& l);
+// Keys a split covers before the next one is used (at most 64 splits).
+int attention_decode_default_keys_per_split();
 // Prefill: queries at positions start .. start+n-1 (q [n, heads*head_dim]
 // bf16, rotated), causal over the cache; ctx [n, heads*head_dim] bf16.
 bool attention_prefill_supports(int head_dim);

@@ -167,6 +167,7 @@ class GpuDecoderSession final : public DecoderSession {
   int capacity_;
   int position_ = 0;
   int splits_ = 1;
+  int keys_per_split_ = 128;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   DeviceMemory cublas_workspace_;
@@ -434,10 +435,15 @@ GpuDecoderSession::GpuDecoderSession(const GpuDecoderModel& model, int capacity)
   const size_t kv_per_layer = size_t{2} * cfg_.kv_heads * capacity * cfg_.head_dim;
   kv_ = DeviceMemory(kv_per_layer * cfg_.layers * sizeof(bf16));
   const int group = cfg_.heads / cfg_.kv_heads;
-  // The grid of the decode attention: one split per 128 keys of capacity, at
-  // most 64 per kv head; at each step only ceil(context / 128) of them work
-  // (decoder_attention.cu), so short contexts merge few partial results.
-  splits_ = std::clamp((capacity + 127) / 128, 1, 64);
+  // The grid of the decode attention: one split per keys_per_split_ keys of
+  // capacity, at most 64 per kv head; at each step only
+  // ceil(context / keys_per_split_) of them work (decoder_attention.cu), so
+  // short contexts merge few partial results. RG_GPU_DECODER_SPLIT_KEYS
+  // overrides the default (measurements).
+  const char* split_keys = std::getenv("RG_GPU_DECODER_SPLIT_KEYS");
+  keys_per_split_ = split_keys ? std::max(16, std::atoi(split_keys))
+                               : cuda::attention_decode_default_keys_per_split();
+  splits_ = std::clamp((capacity + keys_per_split_ - 1) / keys_per_split_, 1, 64);
   x_ = DeviceMemory(cfg_.hidden * sizeof(float));
   q_ = DeviceMemory(model.q_rows() * sizeof(float));
   attn_ = DeviceMemory(model.q_rows() * sizeof(float));
@@ -536,7 +542,8 @@ void GpuDecoderSession::enqueue_decode_step(bool greedy) {
     cuda::gemv_qkv(w.wqkv, model_.qkv_rows(), cfg_.hidden, x, w.attn_norm, cfg_.rms_norm_eps, epi,
                    l);
     cuda::attention_decode(q_.as<float>(), k_cache(i), v_cache(i), step, cfg_.heads,
-                           cfg_.kv_heads, cfg_.head_dim, capacity_, splits_, partial_.as<float>(),
+                           cfg_.kv_heads, cfg_.head_dim, capacity_, splits_, keys_per_split_,
+                           partial_.as<float>(),
                            counters_.as<int>(), attn_.as<float>(), l);
     cuda::gemv_residual(w.wo, cfg_.hidden, model_.q_rows(), attn_.as<float>(), x, l);
     cuda::gemv_gate_up(w.wgu, 2 * cfg_.intermediate, cfg_.hidden, x, w.ffn_norm,
