@@ -169,7 +169,8 @@ class DecoderModel {
   // "cpu" or "cuda:0 (NVIDIA H100 80GB HBM3, bf16)".
   virtual std::string describe() const = 0;
   // A session whose KV cache holds up to max_tokens (<= config.max_positions
-  // when that is set).
+  // when that is set). Sessions use the model's weights: destroy them before
+  // the model. new_session may be called from several threads at once.
   virtual std::unique_ptr<DecoderSession> new_session(int max_tokens) = 0;
 };
 
