@@ -130,7 +130,6 @@ __global__ void __launch_bounds__(kWarps * 32)
       }
     }
     // Padding mask, then the online softmax update of rows a (g) and b (g+8).
-    float mx_a = m_a, mx_b = m_b;
 #pragma unroll
     for (int j = 0; j < kKeyTiles; ++j) {
 #pragma unroll
@@ -139,37 +138,9 @@ __global__ void __launch_bounds__(kWarps * 32)
           s[j][e] = -INFINITY;
           s[j][2 + e] = -INFINITY;
         }
-        mx_a = fmaxf(mx_a, s[j][e]);
-        mx_b = fmaxf(mx_b, s[j][2 + e]);
       }
     }
-    mx_a = quad_max(mx_a);
-    mx_b = quad_max(mx_b);
-    // exp(-inf - base) = 0 for masked keys; base stays finite.
-    const float base_a = mx_a == -INFINITY ? 0.f : mx_a;
-    const float base_b = mx_b == -INFINITY ? 0.f : mx_b;
-    const float corr_a = expf(m_a - base_a);
-    const float corr_b = expf(m_b - base_b);
-    m_a = mx_a;
-    m_b = mx_b;
-    l_a *= corr_a;
-    l_b *= corr_b;
-#pragma unroll
-    for (int n = 0; n < kDimTiles; ++n) {
-      o[n][0] *= corr_a;
-      o[n][1] *= corr_a;
-      o[n][2] *= corr_b;
-      o[n][3] *= corr_b;
-    }
-#pragma unroll
-    for (int j = 0; j < kKeyTiles; ++j) {
-      s[j][0] = expf(s[j][0] - base_a);
-      s[j][1] = expf(s[j][1] - base_a);
-      s[j][2] = expf(s[j][2] - base_b);
-      s[j][3] = expf(s[j][3] - base_b);
-      l_a += s[j][0] + s[j][1];
-      l_b += s[j][2] + s[j][3];
-    }
+    online_softmax_step(s, o, m_a, m_b, l_a, l_b, [](float x) { return expf(x); });
     // O += P V, P straight from the S accumulators.
 #pragma unroll
     for (int kc = 0; kc < kKeyTile / 16; ++kc) {

@@ -390,38 +390,7 @@ __global__ void __launch_bounds__(kWarps * 32)
         }
       }
     }
-    float mx_a = m_a, mx_b = m_b;
-#pragma unroll
-    for (int j = 0; j < kKeyTiles; ++j) {
-      mx_a = fmaxf(mx_a, fmaxf(s[j][0], s[j][1]));
-      mx_b = fmaxf(mx_b, fmaxf(s[j][2], s[j][3]));
-    }
-    mx_a = quad_max(mx_a);
-    mx_b = quad_max(mx_b);
-    const float base_a = mx_a == -INFINITY ? 0.f : mx_a;
-    const float base_b = mx_b == -INFINITY ? 0.f : mx_b;
-    const float corr_a = fast_exp2(m_a - base_a);
-    const float corr_b = fast_exp2(m_b - base_b);
-    m_a = mx_a;
-    m_b = mx_b;
-    l_a *= corr_a;
-    l_b *= corr_b;
-#pragma unroll
-    for (int i = 0; i < kDimTiles; ++i) {
-      o[i][0] *= corr_a;
-      o[i][1] *= corr_a;
-      o[i][2] *= corr_b;
-      o[i][3] *= corr_b;
-    }
-#pragma unroll
-    for (int j = 0; j < kKeyTiles; ++j) {
-      s[j][0] = fast_exp2(s[j][0] - base_a);
-      s[j][1] = fast_exp2(s[j][1] - base_a);
-      s[j][2] = fast_exp2(s[j][2] - base_b);
-      s[j][3] = fast_exp2(s[j][3] - base_b);
-      l_a += s[j][0] + s[j][1];
-      l_b += s[j][2] + s[j][3];
-    }
+    online_softmax_step(s, o, m_a, m_b, l_a, l_b, [](float x) { return fast_exp2(x); });
 #pragma unroll
     for (int kc = 0; kc < kKeyTile / 16; ++kc) {
       const uint32_t a[4] = {pack_bf16(s[2 * kc][0], s[2 * kc][1]),

@@ -40,4 +40,49 @@ __device__ __forceinline__ float quad_sum(float v) {
   return v + __shfl_xor_sync(0xffffffffu, v, 2);
 }
 
+// One FlashAttention-2 step for the two rows (g and g + 8) a lane holds of a
+// 16-row tile: the running maxima m_a / m_b and sums l_a / l_b absorb this
+// tile's scores s (masked entries -inf; a row with nothing yet keeps a finite
+// base), o is rescaled, and s is replaced by the unnormalised probabilities,
+// ready to be packed as the A fragment of P V. `exp` is e^x or 2^x, matching
+// how the caller scaled the scores.
+template <int kKeyTiles, int kDimTiles, class Exp>
+__device__ __forceinline__ void online_softmax_step(float (&s)[kKeyTiles][4],
+                                                    float (&o)[kDimTiles][4], float& m_a,
+                                                    float& m_b, float& l_a, float& l_b, Exp exp) {
+  float mx_a = m_a, mx_b = m_b;
+#pragma unroll
+  for (int j = 0; j < kKeyTiles; ++j) {
+    mx_a = fmaxf(mx_a, fmaxf(s[j][0], s[j][1]));
+    mx_b = fmaxf(mx_b, fmaxf(s[j][2], s[j][3]));
+  }
+  mx_a = quad_max(mx_a);
+  mx_b = quad_max(mx_b);
+  // exp(-inf - base) = 0 for masked keys; base stays finite.
+  const float base_a = mx_a == -INFINITY ? 0.f : mx_a;
+  const float base_b = mx_b == -INFINITY ? 0.f : mx_b;
+  const float corr_a = exp(m_a - base_a);
+  const float corr_b = exp(m_b - base_b);
+  m_a = mx_a;
+  m_b = mx_b;
+  l_a *= corr_a;
+  l_b *= corr_b;
+#pragma unroll
+  for (int i = 0; i < kDimTiles; ++i) {
+    o[i][0] *= corr_a;
+    o[i][1] *= corr_a;
+    o[i][2] *= corr_b;
+    o[i][3] *= corr_b;
+  }
+#pragma unroll
+  for (int j = 0; j < kKeyTiles; ++j) {
+    s[j][0] = exp(s[j][0] - base_a);
+    s[j][1] = exp(s[j][1] - base_a);
+    s[j][2] = exp(s[j][2] - base_b);
+    s[j][3] = exp(s[j][3] - base_b);
+    l_a += s[j][0] + s[j][1];
+    l_b += s[j][2] + s[j][3];
+  }
+}
+
 }  // namespace rg::kernels::cuda
