@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
   cudaDeviceProp prop{};
   RG_BENCH_CK(cudaGetDeviceProperties(&prop, 0));
   const double bw = rg::bench::copy_bandwidth_gbs();
-  const double peak = rg::bench::bf16_gemm_peak_tflops();
+  const double peak = rg::bench::gemm_peak_tflops(CUDA_R_16BF, CUDA_R_16BF);
   std::printf("GPU: %s, %d SMs; measured now: copy %.0f GB/s (read + write), bf16 GEMM 8192^3 %.0f TFLOP/s\n",
               prop.name, prop.multiProcessorCount, bw, peak);
 

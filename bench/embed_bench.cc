@@ -38,8 +38,7 @@
 #endif
 
 #ifdef RG_WITH_CUDA
-#include <cublas_v2.h>
-#include <cuda_runtime.h>
+#include "bench/gpu_limits.h"
 #endif
 
 namespace {
@@ -150,78 +149,10 @@ void bench_cpu_encoder(const rg::kernels::EncoderWeights& w) {
 #endif
 
 #ifdef RG_WITH_CUDA
-#define CK(x)                                                                           \
-  do {                                                                                  \
-    auto rc_ = (x);                                                                     \
-    if (rc_ != decltype(rc_)(0)) {                                                      \
-      std::fprintf(stderr, "%s failed: %d\n", #x, static_cast<int>(rc_));               \
-      std::exit(1);                                                                     \
-    }                                                                                   \
-  } while (0)
-
-uint16_t bf16_bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return static_cast<uint16_t>(u >> 16);
-}
-
-// TFLOP/s of an n^3 cuBLAS GEMM with the encoder's types, on random data.
+// TFLOP/s of an n^3 cuBLAS GEMM with the encoder's types (bench/gpu_limits.h).
 double gemm_peak_tflops(bool bf16, int n) {
-  const size_t count = size_t(n) * n;
-  std::vector<float> host(count);
-  uint32_t state = 12345;
-  for (float& x : host) {
-    state = state * 1664525u + 1013904223u;
-    x = (static_cast<float>(state >> 8) / 16777216.f - 0.5f);
-  }
-  const size_t elem = bf16 ? 2 : 4;
-  void *a = nullptr, *b = nullptr, *c = nullptr;
-  CK(cudaMalloc(&a, count * elem));
-  CK(cudaMalloc(&b, count * elem));
-  CK(cudaMalloc(&c, count * 4));
-  if (bf16) {
-    std::vector<uint16_t> h16(count);
-    for (size_t i = 0; i < count; ++i) h16[i] = bf16_bits(host[i]);
-    CK(cudaMemcpy(a, h16.data(), count * 2, cudaMemcpyHostToDevice));
-    std::reverse(h16.begin(), h16.end());
-    CK(cudaMemcpy(b, h16.data(), count * 2, cudaMemcpyHostToDevice));
-  } else {
-    CK(cudaMemcpy(a, host.data(), count * 4, cudaMemcpyHostToDevice));
-    std::reverse(host.begin(), host.end());
-    CK(cudaMemcpy(b, host.data(), count * 4, cudaMemcpyHostToDevice));
-  }
-  cublasHandle_t handle;
-  CK(cublasCreate(&handle));
-  CK(cublasSetMathMode(handle, CUBLAS_DEFAULT_MATH));
-  const float one = 1, zero = 0;
-  const cudaDataType t = bf16 ? CUDA_R_16BF : CUDA_R_32F;
-  auto run = [&] {
-    CK(cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, n, n, n, &one, a, t, n, b, t, n, &zero, c,
-                    CUDA_R_32F, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-  };
-  cudaEvent_t e0, e1;
-  CK(cudaEventCreate(&e0));
-  CK(cudaEventCreate(&e1));
-  for (int i = 0; i < 3; ++i) run();
-  std::vector<float> ms;
-  for (int i = 0; i < (g_quick ? 5 : 15); ++i) {
-    CK(cudaEventRecord(e0));
-    run();
-    CK(cudaEventRecord(e1));
-    CK(cudaEventSynchronize(e1));
-    float m = 0;
-    CK(cudaEventElapsedTime(&m, e0, e1));
-    ms.push_back(m);
-  }
-  std::sort(ms.begin(), ms.end());
-  cublasDestroy(handle);
-  cudaEventDestroy(e0);
-  cudaEventDestroy(e1);
-  cudaFree(a);
-  cudaFree(b);
-  cudaFree(c);
-  return 2.0 * n * n * n / (ms[ms.size() / 2] * 1e-3) / 1e12;
+  return rg::bench::gemm_peak_tflops(bf16 ? CUDA_R_16BF : CUDA_R_32F, CUDA_R_32F, n,
+                                     g_quick ? 5 : 15);
 }
 
 void bench_gpu_encoder(const rg::kernels::EncoderWeights& w) {
@@ -230,7 +161,7 @@ void bench_gpu_encoder(const rg::kernels::EncoderWeights& w) {
     return;
   }
   cudaDeviceProp prop{};
-  CK(cudaGetDeviceProperties(&prop, 0));
+  RG_BENCH_CK(cudaGetDeviceProperties(&prop, 0));
   const double peak32 = gemm_peak_tflops(false, 8192);
   const double peak16 = gemm_peak_tflops(true, 8192);
   std::printf("GPU: %s, %d SMs; 8192^3 GEMM peak measured now: fp32 %.1f TFLOP/s, bf16 %.1f TFLOP/s\n",

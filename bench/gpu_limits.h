@@ -56,7 +56,8 @@ inline void fill_random_bytes(void* dst, size_t bytes) {
     s ^= s << 13;
     s ^= s >> 17;
     s ^= s << 5;
-    // Keep bf16 halves finite and moderate: exponent of 2^-3 .. 2^0.
+    // Finite, moderate values both as two bf16 halves (2^-3 .. 2^0) and as
+    // one fp32 (exponent bits 0x7C: about 2^-3).
     x = (s & 0x807F807Fu) | 0x3E003E00u;
   }
   RG_BENCH_CK(cudaMemcpy(dst, host.data(), bytes, cudaMemcpyHostToDevice));
@@ -74,25 +75,29 @@ inline double copy_bandwidth_gbs(size_t bytes = size_t(2) << 30) {
   return 2.0 * bytes / (ms * 1e-3) / 1e9;
 }
 
-// TFLOP/s of an n^3 GEMM with bf16 inputs and output, fp32 accumulation.
-inline double bf16_gemm_peak_tflops(int n = 8192) {
+// TFLOP/s of an n^3 cuBLAS GEMM with inputs of type `ab` and output of type
+// `c` (CUDA_R_16BF or CUDA_R_32F), fp32 accumulation (CUBLAS_COMPUTE_32F
+// under the default math mode: real fp32 for fp32 inputs, never TF32).
+inline double gemm_peak_tflops(cudaDataType ab, cudaDataType c_type, int n = 8192, int reps = 15) {
   const size_t count = size_t(n) * n;
+  const size_t ab_size = ab == CUDA_R_16BF ? 2 : 4;
+  const size_t c_size = c_type == CUDA_R_16BF ? 2 : 4;
   void *a = nullptr, *b = nullptr, *c = nullptr;
-  RG_BENCH_CK(cudaMalloc(&a, count * 2));
-  RG_BENCH_CK(cudaMalloc(&b, count * 2));
-  RG_BENCH_CK(cudaMalloc(&c, count * 2));
-  fill_random_bytes(a, count * 2);
-  fill_random_bytes(b, count * 2);
+  RG_BENCH_CK(cudaMalloc(&a, count * ab_size));
+  RG_BENCH_CK(cudaMalloc(&b, count * ab_size));
+  RG_BENCH_CK(cudaMalloc(&c, count * c_size));
+  fill_random_bytes(a, count * ab_size);
+  fill_random_bytes(b, count * ab_size);
   cublasHandle_t handle;
   RG_BENCH_CK(cublasCreate(&handle));
+  RG_BENCH_CK(cublasSetMathMode(handle, CUBLAS_DEFAULT_MATH));
   const float one = 1, zero = 0;
   const float ms = median_ms(
       [&] {
-        RG_BENCH_CK(cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, n, n, n, &one, a, CUDA_R_16BF,
-                                 n, b, CUDA_R_16BF, n, &zero, c, CUDA_R_16BF, n,
-                                 CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+        RG_BENCH_CK(cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, n, n, n, &one, a, ab, n, b, ab,
+                                 n, &zero, c, c_type, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
       },
-      3, 15);
+      3, reps);
   cublasDestroy(handle);
   cudaFree(a);
   cudaFree(b);
