@@ -145,7 +145,16 @@ void write_tokenizer_metadata(const TokenizerSpec& s, kernels::formats::GgufWrit
   if (extra.size() > 1) id("tokenizer.ggml.eom_token_id", extra[1]);
   w->set("tokenizer.ggml.add_bos_token", GgufValue::boolean(s.add_bos));
   w->set("tokenizer.ggml.add_eos_token", GgufValue::boolean(s.add_eos));
-  if (spm) w->set("tokenizer.ggml.add_space_prefix", GgufValue::boolean(s.add_space_prefix));
+  // GGUF knows only the legacy marking (llama.cpp puts a U+2581 before every
+  // piece of text between special tokens, as kNormalizer): a Metaspace
+  // tokenizer is written as that, with a prefix unless its scheme is "never"
+  // (its "first" rule, split and Metaspace decoder are not carried).
+  if (spm) {
+    const bool prefix = s.space_marking == SpaceMarking::kNormalizer
+                            ? s.add_space_prefix
+                            : s.space_marking != SpaceMarking::kMetaspaceNever;
+    w->set("tokenizer.ggml.add_space_prefix", GgufValue::boolean(prefix));
+  }
 }
 
 }  // namespace rg::llm::local

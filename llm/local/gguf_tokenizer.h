@@ -9,7 +9,9 @@
 // "default" (GPT-2 splitting); add_bos_token defaults to true for
 // SentencePiece and false for byte-level BPE; add_space_prefix to true for
 // SentencePiece; ignore_merges is on for llama-bpe/llama3 (as llama.cpp
-// does). Anything else unknown is an error naming the key and value.
+// does). add_space_prefix is llama.cpp's rule, SpaceMarking::kNormalizer; a
+// spec from an HF Metaspace pre-tokenizer is written as that (see the .cc).
+// Anything else unknown is an error naming the key and value.
 #pragma once
 
 #include <string>

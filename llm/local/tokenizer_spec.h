@@ -25,6 +25,22 @@ enum class PreTokenizerKind {
   kQwen2,   // as llama3 but single digits \p{N} ("qwen2")
 };
 
+// SentencePiece: where spaces become U+2581 and where one more goes in front.
+enum class SpaceMarking {
+  // HF normalizer [Prepend(U+2581),] Replace(" " -> U+2581) (Llama 2's legacy
+  // tokenizer.json), GGUF and llama.cpp: the text is marked before the added
+  // tokens that are matched in normalized text; with add_space_prefix, every
+  // piece of text between raw-matched added tokens gets a U+2581 in front,
+  // even one that starts with a space.
+  kNormalizer,
+  // HF Metaspace pre-tokenizer (normalizer null; newer Llama 2 / Mistral
+  // conversions): spaces are marked after all added tokens are matched, and a
+  // U+2581 goes in front of a piece that does not start with one already:
+  kMetaspaceAlways,  // prepend_scheme "always": every piece
+  kMetaspaceFirst,   // "first": only the piece that starts the input
+  kMetaspaceNever,   // "never": none
+};
+
 // GGUF's token types (tokenizer.ggml.token_type).
 enum class TokenType : std::int32_t {
   kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6,
@@ -58,7 +74,15 @@ struct TokenizerSpec {
   std::int32_t pad_id = -1;
   bool add_bos = false;                   // prepend bos when encoding with specials
   bool add_eos = false;
-  bool add_space_prefix = true;           // SentencePiece: a leading U+2581 before the text
+  // SentencePiece. kNormalizer: a leading U+2581 before each piece of text
+  // (see SpaceMarking). Every marking: decoding drops one space at the start
+  // of the text (HF decoder Strip(" ", 1, 0)).
+  bool add_space_prefix = true;
+  SpaceMarking space_marking = SpaceMarking::kNormalizer;
+  bool metaspace_split = false;           // Metaspace split: each U+2581 starts a new word for BPE
+  // HF Metaspace decoder with prepend_scheme first/always: the first decoded
+  // token loses all its U+2581 (instead of each becoming a space).
+  bool decode_metaspace_first = false;
   bool byte_fallback = true;              // SentencePiece: unknown chars as <0xAB> tokens
   // Byte-level BPE: a pre-token that is itself in the vocabulary is one token,
   // whatever the merges say (HF BPE "ignore_merges"; Llama 3; llama.cpp does

@@ -5,6 +5,8 @@
 // SentencePiece (HF decoder Replace(U+2581 -> ' '), ByteFallback, Fuse,
 // Strip(1 leading space)): a run of <0xAB> tokens becomes its bytes when they
 // are valid UTF-8, else one U+FFFD per byte; then one leading space goes.
+// With HF's Metaspace decoder (first/always) the first token (after skipped
+// specials) loses its U+2581s rather than having them as spaces.
 #include <string>
 
 #include "llm/local/tokenizer/internal/tokenizer_impl.h"
@@ -48,15 +50,21 @@ std::string Tokenizer::decode(std::span<const std::int32_t> ids, bool skip_speci
     return out;
   }
   std::string run;
+  bool first = true;
   for (std::int32_t id : ids) {
     if (id < 0 || id >= vocab_size()) continue;
     if (skip_special && (t.flags[id] & Impl::kSpecial)) continue;
     if (t.flags[id] & Impl::kByte) {
       run += t.bytes[id];
+      first = false;
       continue;
     }
     flush_byte_run(run, out);
-    out += t.bytes[id];
+    if (first && t.spec.decode_metaspace_first)
+      out += first_token_bytes(id);
+    else
+      out += t.bytes[id];
+    first = false;
   }
   flush_byte_run(run, out);
   if (t.spec.add_space_prefix && !out.empty() && out[0] == ' ') out.erase(0, 1);
@@ -70,7 +78,12 @@ StreamDecoder::StreamDecoder(std::shared_ptr<const Tokenizer> tokenizer, bool sk
 
 std::string StreamDecoder::push(std::int32_t id) {
   if (skip_special_ && tok_->is_special(id)) return {};
-  pending_ += tok_->token_bytes(id);
+  if (id < 0 || id >= tok_->vocab_size()) return {};  // decode skips these too
+  if (first_token_)
+    pending_ += tok_->first_token_bytes(id);
+  else
+    pending_ += tok_->token_bytes(id);
+  first_token_ = false;
   if (at_start_ && !pending_.empty()) {
     at_start_ = false;
     if (tok_->strips_leading_space() && pending_[0] == ' ') pending_.erase(0, 1);

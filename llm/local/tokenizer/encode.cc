@@ -1,7 +1,8 @@
 // llm/local/tokenizer/encode.cc: Tokenizer::encode. The text is cut at
 // special/added tokens (raw text first, then, for tokens marked normalized,
 // the normalized text, as HF does); what is left goes through the
-// pre-tokenizer and BPE of the tokenizer's kind.
+// pre-tokenizer (byte-level split rules, or SentencePiece's Metaspace) and BPE
+// of the tokenizer's kind.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -50,7 +51,7 @@ void encode_byte_level_text(const Tokenizer::Impl& t, std::string_view text, Enc
 }
 
 // SentencePiece BPE of one normalized word (the whole text between added
-// tokens: this kind has no pre-tokenizer).
+// tokens, or one word of a Metaspace split).
 void encode_sentencepiece_word(const Tokenizer::Impl& t, std::string_view word, EncodeState& st,
                                std::vector<std::int32_t>& out) {
   st.word.clear();
@@ -77,19 +78,50 @@ void encode_sentencepiece_word(const Tokenizer::Impl& t, std::string_view word, 
   out.insert(out.end(), st.word.begin(), st.word.end());
 }
 
+// HF's Metaspace pre-tokenizer on one piece of text between added tokens
+// (at_start: the piece begins the input), then the model on its word(s).
+void encode_metaspace_piece(const Tokenizer::Impl& t, std::string_view piece, bool at_start,
+                            EncodeState& st, std::vector<std::int32_t>& out) {
+  if (piece.empty()) return;
+  // The prefix goes only where the marked text does not start with U+2581.
+  bool marked = piece[0] == ' ' || piece.substr(0, 3) == "\xE2\x96\x81";
+  SpaceMarking m = t.spec.space_marking;
+  bool prefix = !marked && (m == SpaceMarking::kMetaspaceAlways ||
+                            (m == SpaceMarking::kMetaspaceFirst && at_start));
+  std::string text = sentencepiece_normalize(piece, prefix);
+  if (!t.spec.metaspace_split) {
+    encode_sentencepiece_word(t, text, st, out);
+    return;
+  }
+  // split: a new word before every U+2581 (HF MergedWithNext), none empty.
+  std::string_view rest = text;
+  std::size_t begin = 0;
+  for (std::size_t k = 1; k + 3 <= rest.size(); ++k) {
+    if (rest.compare(k, 3, "\xE2\x96\x81") != 0) continue;
+    encode_sentencepiece_word(t, rest.substr(begin, k - begin), st, out);
+    begin = k;
+    k += 2;
+  }
+  encode_sentencepiece_word(t, rest.substr(begin), st, out);
+}
+
 // Text between raw-matched added tokens: normalize, cut at normalized added
-// tokens, run the model on the rest.
-void encode_text(const Tokenizer::Impl& t, std::string_view text, bool parse_special,
-                 EncodeState& st, std::vector<std::int32_t>& out) {
+// tokens, run the model on the rest. input: the whole text being encoded
+// (text is a view into it).
+void encode_text(const Tokenizer::Impl& t, std::string_view input, std::string_view text,
+                 bool parse_special, EncodeState& st, std::vector<std::int32_t>& out) {
+  const bool metaspace = t.sentencepiece() && t.spec.space_marking != SpaceMarking::kNormalizer;
   std::string normalized;
   std::string_view norm = text;
-  if (t.sentencepiece()) {
+  if (t.sentencepiece() && !metaspace) {
     normalized = sentencepiece_normalize(text, t.spec.add_space_prefix);
     norm = normalized;
   }
   auto model = [&](std::string_view s) {
     if (s.empty()) return;
-    if (t.sentencepiece())
+    if (metaspace)
+      encode_metaspace_piece(t, s, s.data() == input.data(), st, out);
+    else if (t.sentencepiece())
       encode_sentencepiece_word(t, s, st, out);
     else
       encode_byte_level_text(t, s, st, out);
@@ -118,14 +150,14 @@ std::vector<std::int32_t> Tokenizer::encode(std::string_view text, bool add_spec
   if (add_special && t.spec.add_bos) out.push_back(t.spec.bos_id);
   EncodeState st;
   if (t.raw_matcher.empty()) {
-    encode_text(t, text, parse_special, st, out);
+    encode_text(t, text, text, parse_special, st, out);
   } else {
     t.raw_matcher.split(text, parse_special, st.segments);
     for (const TextSegment& g : st.segments) {
       if (g.id >= 0)
         out.push_back(g.id);
       else
-        encode_text(t, g.text, parse_special, st, out);
+        encode_text(t, text, g.text, parse_special, st, out);
     }
   }
   if (add_special && t.spec.add_eos) out.push_back(t.spec.eos_id);

@@ -6,7 +6,9 @@
 //                split), or Sequence[Split(Regex: llama3|qwen2|gpt2 pattern,
 //                Isolated), ByteLevel(use_regex: false)]
 //   SentencePiece  normalizer Replace(" " -> U+2581), optionally after
-//                Prepend(U+2581) (add_space_prefix), no pre_tokenizer
+//                Prepend(U+2581) (add_space_prefix), no pre_tokenizer; or
+//                no normalizer and pre_tokenizer Metaspace (newer
+//                conversions; SpaceMarking::kMetaspace*)
 // bos/add_bos come from post_processor TemplateProcessing (what HF tokenizers
 // itself applies), else from tokenizer_config.json's add_bos_token.
 #include <filesystem>
@@ -198,13 +200,54 @@ void read_sentencepiece_normalizer(const Source& src, const json& root, Tokenize
   s.add_space_prefix = prepend;
 }
 
-void read_sentencepiece_decoder(const Source& src, const json& root) {
-  if (!root.contains("decoder") || root["decoder"].is_null()) return;
+// A Metaspace pre-tokenizer's or decoder's prepend scheme, read as HF
+// tokenizers 0.19+ reads it: prepend_scheme, else the older add_prefix_space
+// (false = "never"), else "always".
+SpaceMarking metaspace_scheme(const Source& src, const std::string& field, const json& m) {
+  if (m.contains("replacement") && m["replacement"] != kSpaceMark)
+    src.fail(field, "Metaspace replacement " + m["replacement"].dump() + " is not supported (only U+2581)");
+  std::string scheme = "always";
+  bool have_scheme = m.contains("prepend_scheme") && m["prepend_scheme"].is_string();
+  if (have_scheme) scheme = m["prepend_scheme"].get<std::string>();
+  if (!flag(m, "add_prefix_space", true)) {
+    if (have_scheme && scheme != "never")
+      src.fail(field, "Metaspace add_prefix_space=false contradicts prepend_scheme '" + scheme + "'");
+    scheme = "never";
+  }
+  if (scheme == "always") return SpaceMarking::kMetaspaceAlways;
+  if (scheme == "first") return SpaceMarking::kMetaspaceFirst;
+  if (scheme == "never") return SpaceMarking::kMetaspaceNever;
+  src.fail(field, "Metaspace prepend_scheme '" + scheme + "' is not always, first or never");
+}
+
+void read_metaspace_pre_tokenizer(const Source& src, const json& m, TokenizerSpec& s) {
+  s.space_marking = metaspace_scheme(src, "pre_tokenizer", m);
+  s.metaspace_split = flag(m, "split", true);
+}
+
+// Steps Replace(U+2581 -> ' '), ByteFallback, Fuse, Strip(' ', 1, 0),
+// Metaspace. Returns whether a Strip drops one leading space.
+bool read_sentencepiece_decoder(const Source& src, const json& root, TokenizerSpec& s) {
+  if (!root.contains("decoder") || root["decoder"].is_null()) return false;
+  bool strip = false, byte_fallback = false;
   for (const json& d : steps(root["decoder"], "decoders")) {
     std::string ty = type_of(d);
-    if (ty != "Replace" && ty != "ByteFallback" && ty != "Fuse" && ty != "Strip")
+    if (ty == "Strip") {
+      int start = d.value("start", 0), stop = d.value("stop", 0);
+      if (d.value("content", "") != " " || start > 1 || stop != 0)
+        src.fail("decoder", "unsupported step '" + d.dump() + "' (supported: Strip(' ', 1, 0))");
+      strip = strip || start == 1;
+    } else if (ty == "Metaspace") {
+      // After ByteFallback it would also see the bytes of byte runs.
+      if (byte_fallback) src.fail("decoder", "Metaspace after ByteFallback is not supported");
+      s.decode_metaspace_first = metaspace_scheme(src, "decoder", d) != SpaceMarking::kMetaspaceNever;
+    } else if (ty == "ByteFallback") {
+      byte_fallback = true;
+    } else if (ty != "Replace" && ty != "Fuse") {
       src.fail("decoder", "unsupported step '" + ty + "' for a SentencePiece-style tokenizer");
+    }
   }
+  return strip;
 }
 
 // TemplateProcessing's single template: SpecialToken first = bos, last = eos.
@@ -333,11 +376,18 @@ TokenizerSpec tokenizer_spec_from_hf(const std::string& path) {
   if (model.contains("unk_token") && model["unk_token"].is_string())
     s.unk_id = find_token(s, model["unk_token"].get<std::string>());
 
-  bool byte_level = false;
+  bool byte_level = false, metaspace = false;
   if (root.contains("pre_tokenizer") && !root["pre_tokenizer"].is_null()) {
-    read_pre_tokenizer(src, root, s);
-    byte_level = true;
+    std::vector<json> st = steps(root["pre_tokenizer"], "pretokenizers");
+    if (st.size() == 1 && type_of(st[0]) == "Metaspace") {
+      read_metaspace_pre_tokenizer(src, st[0], s);
+      metaspace = true;
+    } else {
+      read_pre_tokenizer(src, root, s);
+      byte_level = true;
+    }
   }
+  const bool has_normalizer = root.contains("normalizer") && !root["normalizer"].is_null();
   if (byte_level) {
     s.kind = TokenizerKind::kByteLevelBpe;
     s.add_space_prefix = false;
@@ -346,10 +396,23 @@ TokenizerSpec tokenizer_spec_from_hf(const std::string& path) {
     const json& norm = root.contains("normalizer") ? root["normalizer"] : json();
     if (!norm.is_null() && type_of(norm) != "NFC")
       src.fail("normalizer", "'" + type_of(norm) + "' before a byte-level pre-tokenizer is not supported");
-  } else if (root.contains("normalizer") && !root["normalizer"].is_null()) {
+  } else if (metaspace) {
+    s.kind = TokenizerKind::kSentencePieceBpe;
+    if (has_normalizer)
+      src.fail("normalizer", "'" + type_of(root["normalizer"]) +
+                                 "' before a Metaspace pre-tokenizer is not supported (only null)");
+    // Decoding drops one leading space where the decoder has a Strip (Llama's
+    // conversion); a Metaspace decoder instead drops the first token's marks.
+    s.add_space_prefix = read_sentencepiece_decoder(src, root, s);
+  } else if (has_normalizer) {
     s.kind = TokenizerKind::kSentencePieceBpe;
     read_sentencepiece_normalizer(src, root, s);
-    read_sentencepiece_decoder(src, root);
+    const bool has_decoder = root.contains("decoder") && !root["decoder"].is_null();
+    bool strip = read_sentencepiece_decoder(src, root, s);
+    // add_space_prefix means both the Prepend and the decoder's Strip here.
+    if (has_decoder && strip != s.add_space_prefix)
+      src.fail("decoder", std::string(strip ? "a Strip without" : "no Strip with") +
+                              " the normalizer's Prepend(U+2581) is not supported");
   } else {
     src.fail("pre_tokenizer", "none, and no SentencePiece normalizer: cannot tell the tokenizer kind");
   }

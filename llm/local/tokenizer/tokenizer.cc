@@ -85,8 +85,10 @@ void build_added_tokens(Tokenizer::Impl& t) {
     p.single_word = o.single_word;
     if (o.normalized) {
       // HF normalizes the token's text with the model's normalizer too.
-      p.text = t.sentencepiece() ? sentencepiece_normalize(s.tokens[o.id], s.add_space_prefix)
-                                 : s.tokens[o.id];
+      // (With a Metaspace pre-tokenizer there is no normalizer: the text as is.)
+      p.text = t.sentencepiece() && s.space_marking == SpaceMarking::kNormalizer
+                   ? sentencepiece_normalize(s.tokens[o.id], s.add_space_prefix)
+                   : s.tokens[o.id];
       t.normalized_matcher.add(std::move(p));
     } else {
       p.text = s.tokens[o.id];
@@ -221,6 +223,23 @@ std::int32_t Tokenizer::token_id(std::string_view stored_text) const {
 std::string_view Tokenizer::token_bytes(std::int32_t id) const {
   if (id < 0 || id >= vocab_size()) return {};
   return impl_->bytes[id];
+}
+
+std::string Tokenizer::first_token_bytes(std::int32_t id) const {
+  std::string out(token_bytes(id));
+  const Impl& t = *impl_;
+  if (!t.sentencepiece() || !t.spec.decode_metaspace_first || (t.flags[id] & Impl::kByte)) return out;
+  // HF's Metaspace decoder drops every U+2581 of the first token; from the
+  // stored text, since bytes[] has them as spaces already.
+  out.clear();
+  const std::string& text = t.spec.tokens[id];
+  for (std::size_t k = 0; k < text.size();) {
+    if (text.compare(k, 3, "\xE2\x96\x81") == 0)
+      k += 3;
+    else
+      out.push_back(text[k++]);
+  }
+  return out;
 }
 
 bool Tokenizer::strips_leading_space() const {

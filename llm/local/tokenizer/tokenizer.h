@@ -11,7 +11,8 @@
 //
 // Kinds (TokenizerKind): byte-level BPE (GPT-2, Llama 3, Qwen2) with its
 // pre-tokenizer split rules (PreTokenizerKind, a hand-written scanner, no regex
-// engine); SentencePiece-style BPE (Llama 2, Mistral) with U+2581 for spaces,
+// engine); SentencePiece-style BPE (Llama 2, Mistral) with U+2581 for spaces
+// (HF's legacy normalizer or its Metaspace pre-tokenizer, SpaceMarking),
 // merges by rank or by score, byte fallback and unk. Special and added tokens
 // are found in the raw text first (longest match).
 //
@@ -41,9 +42,11 @@ class TokenizerError : public std::runtime_error {
 // when present: add_bos_token/add_eos_token, bos/eos/unk/pad names,
 // added_tokens_decoder) or the path of a tokenizer.json. Supports model.type
 // BPE with a ByteLevel pre-tokenizer (alone, or after a Split with the GPT-2,
-// Llama 3 or Qwen2 pattern), or SentencePiece-style (normalizer
-// Prepend/Replace U+2581, decoder Replace/ByteFallback/Fuse/Strip). Anything
-// else throws TokenizerError naming the field.
+// Llama 3 or Qwen2 pattern), or SentencePiece-style: normalizer
+// Prepend/Replace U+2581, or no normalizer and a Metaspace pre-tokenizer
+// (prepend_scheme always/first/never, split true/false); decoder
+// Replace/ByteFallback/Fuse/Strip and/or Metaspace. Anything else throws
+// TokenizerError naming the field.
 TokenizerSpec tokenizer_spec_from_hf(const std::string& path);
 
 class Tokenizer {
@@ -74,6 +77,10 @@ class Tokenizer {
   // The bytes one token stands for, before UTF-8 repair (a byte-fallback or
   // byte-level token may be part of a character). For StreamDecoder.
   std::string_view token_bytes(std::int32_t id) const;
+  // What a token decodes to as the first token of a text: token_bytes, except
+  // under HF's Metaspace decoder (spec.decode_metaspace_first), which drops the
+  // first token's U+2581 marks instead of turning them into spaces.
+  std::string first_token_bytes(std::int32_t id) const;
   // SentencePiece decoding drops one space at the start of the text.
   bool strips_leading_space() const;
 
@@ -100,7 +107,8 @@ class StreamDecoder {
  private:
   std::shared_ptr<const Tokenizer> tok_;
   bool skip_special_;
-  bool at_start_ = true;
+  bool at_start_ = true;      // no byte out yet (the leading space strip)
+  bool first_token_ = true;  // no token in yet (the Metaspace decoder)
   std::string pending_;  // bytes held back: an incomplete character
 };
 

@@ -1,6 +1,6 @@
 // tests/unit/llm/tokenizer_test.cc: llm/local/tokenizer/ on handmade
 // tokenizer.json files (byte-level BPE with merges, SentencePiece BPE with byte
-// fallback), the pre-tokenizer scanner on tricky strings, special tokens,
+// fallback, declared by the legacy normalizer or by a Metaspace pre-tokenizer), the pre-tokenizer scanner on tricky strings, special tokens,
 // decoding and streaming, errors; then, when tests/data/tokenizer/ holds HF's
 // recorded sample (scripts/gpu_tokenizer_check.sh), exactness against HF.
 #include <doctest/doctest.h>
@@ -151,6 +151,40 @@ json sentencepiece_json() {
                       {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}}}}},
       {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", merges}, {"unk_token", "<unk>"},
                  {"byte_fallback", true}, {"fuse_unk", true}, {"dropout", nullptr}}}};
+}
+
+// The same vocabulary declared the newer way: no normalizer, a Metaspace
+// pre-tokenizer. decoder: "llama" (Replace/ByteFallback/Fuse, plus Strip unless
+// the scheme is never: transformers' LlamaConverter) or "metaspace"
+// (Metaspace, ByteFallback, Fuse). Extra tokens: "a▁" (a merge across a U+2581,
+// ranked first, so that split matters), "▁▁", and a non-special added "<x>".
+json metaspace_json(const std::string& scheme, bool split, const std::string& decoder) {
+  const char* mark = "\xE2\x96\x81";
+  json j = sentencepiece_json();
+  json& vocab = j["model"]["vocab"];
+  int next = static_cast<int>(vocab.size());
+  vocab["a\xE2\x96\x81"] = next++;
+  vocab["\xE2\x96\x81\xE2\x96\x81"] = next++;
+  vocab["<x>"] = next;
+  json merges = json::array({"a \xE2\x96\x81"});
+  for (const auto& m : j["model"]["merges"]) merges.push_back(m);
+  merges.push_back("\xE2\x96\x81 \xE2\x96\x81");
+  j["model"]["merges"] = merges;
+  j["added_tokens"].push_back({{"id", next}, {"content", "<x>"}, {"special", false}, {"normalized", true}});
+  j["normalizer"] = nullptr;
+  j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", mark}, {"prepend_scheme", scheme},
+                        {"split", split}};
+  json steps = json::array();
+  if (decoder == "metaspace")
+    steps.push_back({{"type", "Metaspace"}, {"replacement", mark}, {"prepend_scheme", scheme}, {"split", split}});
+  else
+    steps.push_back({{"type", "Replace"}, {"pattern", {{"String", mark}}}, {"content", " "}});
+  steps.push_back({{"type", "ByteFallback"}});
+  steps.push_back({{"type", "Fuse"}});
+  if (decoder == "llama" && scheme != "never")
+    steps.push_back({{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
+  j["decoder"] = {{"type", "Sequence"}, {"decoders", steps}};
+  return j;
 }
 
 std::shared_ptr<const Tokenizer> load(const TempDir& d, const std::string& name, const json& j) {
@@ -319,6 +353,149 @@ TEST_CASE("SentencePiece BPE: normalizer, merges, byte fallback, unk, decode") {
   auto t3 = Tokenizer::create(spec);
   for (std::string text : {"hello world", "hé lo", "worldhello  hello"})
     CHECK(t3->encode(text) == t->encode(text));
+}
+
+TEST_CASE("SentencePiece with a Metaspace pre-tokenizer: prepend_scheme first") {
+  TempDir d;
+  auto t = load(d, "first", metaspace_json("first", false, "llama"));
+  CHECK(t->spec().kind == TokenizerKind::kSentencePieceBpe);
+  CHECK(t->spec().space_marking == SpaceMarking::kMetaspaceFirst);
+  CHECK_FALSE(t->spec().metaspace_split);
+  CHECK(t->spec().add_space_prefix);  // the decoder's Strip
+  auto ids = t->encode("hello world");
+  CHECK(tokens_of(*t, ids) == V{"<s>", "▁hello", "▁world"});
+  CHECK(t->decode(ids) == "<s> hello world");
+  CHECK(t->decode(ids, true) == "hello world");
+  // Only the text at the start of the input gets the U+2581: not the piece
+  // after a special or an added token (the difference from "always" and from
+  // the legacy normalizer), nor text that starts with a space already.
+  CHECK(tokens_of(*t, t->encode("hello</s>world", false)) == V{"▁hello", "</s>", "w", "or", "ld"});
+  CHECK(tokens_of(*t, t->encode("</s>hello", false)) == V{"</s>", "h", "el", "lo"});
+  CHECK(tokens_of(*t, t->encode("<x>hello", false)) == V{"<x>", "h", "el", "lo"});
+  CHECK(tokens_of(*t, t->encode("hello</s> world", false)) == V{"▁hello", "</s>", "▁world"});
+  CHECK(tokens_of(*t, t->encode(" hello", false)) == V{"▁hello"});
+  auto legacy = load(d, "legacy", sentencepiece_json());
+  CHECK(tokens_of(*legacy, legacy->encode(" hello", false)) == V{"▁", "▁hello"});
+  CHECK(tokens_of(*legacy, legacy->encode("hello</s>world", false)) == V{"▁hello", "</s>", "▁world"});
+  // split=false: one word, so a merge may cross a U+2581 ("a▁").
+  CHECK(tokens_of(*t, t->encode("a b", false)) == V{"▁", "a▁", "b"});
+  // Byte fallback as before.
+  CHECK(tokens_of(*t, t->encode("hé", false)) == V{"▁h", "<0xC3>", "<0xA9>"});
+
+  for (std::string s : {"hello world", "hé lo", "hello<x> world", "worldhello  hello", "😀 a<x>b",
+                        "", "a\nb"}) {
+    CHECK(t->decode(t->encode(s, false)) == s);
+    CHECK(t->decode(t->encode(s), true) == s);
+  }
+  CHECK(t->decode(t->encode("hello</s>world", false)) == "hello</s>world");
+  CHECK(t->decode(t->encode("hello</s>world"), true) == "helloworld");
+  // The one leading space goes in decoding (HF's Strip), as with Llama 2.
+  CHECK(t->decode(t->encode(" hello", false)) == "hello");
+
+  StreamDecoder st(t, true);
+  std::string streamed;
+  for (auto id : t->encode("hello 😀</s>world")) streamed += st.push(id);
+  streamed += st.finish();
+  CHECK(streamed == t->decode(t->encode("hello 😀</s>world"), true));
+  CHECK(streamed == "hello 😀world");
+}
+
+TEST_CASE("SentencePiece with a Metaspace pre-tokenizer: always, never, split, Metaspace decoder") {
+  TempDir d;
+  auto t = load(d, "always", metaspace_json("always", true, "metaspace"));
+  CHECK(t->spec().space_marking == SpaceMarking::kMetaspaceAlways);
+  CHECK(t->spec().metaspace_split);
+  CHECK(t->spec().decode_metaspace_first);
+  CHECK_FALSE(t->spec().add_space_prefix);  // no Strip in this decoder
+  // Every piece between added tokens gets its U+2581.
+  CHECK(tokens_of(*t, t->encode("hello</s>world", false)) == V{"▁hello", "</s>", "▁world"});
+  CHECK(tokens_of(*t, t->encode("<x>hello", false)) == V{"<x>", "▁hello"});
+  CHECK(tokens_of(*t, t->encode(" hello", false)) == V{"▁hello"});
+  // split=true: words start at each U+2581, so "a▁" cannot form.
+  CHECK(tokens_of(*t, t->encode("a b", false)) == V{"▁", "a", "▁", "b"});
+  CHECK(tokens_of(*t, t->encode("  hello", false)) == V{"▁", "▁hello"});
+  CHECK(tokens_of(*t, t->encode("a  b", false)) == V{"▁", "a", "▁", "▁", "b"});
+
+  // Metaspace decoder: the first token (after skipped specials) loses all its
+  // U+2581; every later one is a space. A <s> kept in front keeps them.
+  auto ids = t->encode("hello world");
+  CHECK(t->decode(ids) == "<s> hello world");
+  CHECK(t->decode(ids, true) == "hello world");
+  std::vector<std::int32_t> two = {t->token_id("▁▁"), t->token_id("h")};
+  CHECK(t->decode(two) == "h");  // a Strip decoder would give " h"
+  two.insert(two.begin(), 1);
+  CHECK(t->decode(two) == "<s>  h");
+  CHECK(t->decode(two, true) == "h");
+  std::vector<std::int32_t> bytes_first = {t->token_id("<0x20>"), t->token_id("▁h")};
+  CHECK(t->decode(bytes_first) == "  h");
+  StreamDecoder st(t, true);
+  std::string streamed;
+  for (auto id : two) streamed += st.push(id);
+  CHECK(streamed + st.finish() == "h");
+  for (std::string s : {"hello world", "hé lo", "hello<x> world", "😀 a<x> b", ""}) {
+    CHECK(t->decode(t->encode(s, false)) == s);
+    CHECK(t->decode(t->encode(s), true) == s);
+  }
+  // The piece after an added token gets its own U+2581, a space in decoding.
+  CHECK(t->decode(t->encode("hello</s>world", false)) == "hello</s> world");
+  CHECK(t->decode(t->encode("hello</s>world"), true) == "hello world");
+
+  // never: no U+2581 in front, and nothing stripped in decoding.
+  auto n = load(d, "never", metaspace_json("never", false, "llama"));
+  CHECK(n->spec().space_marking == SpaceMarking::kMetaspaceNever);
+  CHECK_FALSE(n->spec().add_space_prefix);
+  CHECK(tokens_of(*n, n->encode("hello world", false)) == V{"h", "el", "lo", "▁world"});
+  CHECK(n->decode(n->encode(" hello", false)) == " hello");
+  auto nm = load(d, "never_ms", metaspace_json("never", true, "metaspace"));
+  CHECK_FALSE(nm->spec().decode_metaspace_first);
+  CHECK(nm->decode(std::vector<std::int32_t>{nm->token_id("▁▁"), nm->token_id("h")}) == "  h");
+
+  // Older files: add_prefix_space instead of prepend_scheme (false = never;
+  // absent = always), split absent = true.
+  json j = metaspace_json("always", false, "llama");
+  j["pre_tokenizer"].erase("prepend_scheme");
+  j["pre_tokenizer"].erase("split");
+  j["pre_tokenizer"]["add_prefix_space"] = false;
+  CHECK(load(d, "old1", j)->spec().space_marking == SpaceMarking::kMetaspaceNever);
+  j["pre_tokenizer"].erase("add_prefix_space");
+  auto old2 = load(d, "old2", j);
+  CHECK(old2->spec().space_marking == SpaceMarking::kMetaspaceAlways);
+  CHECK(old2->spec().metaspace_split);
+  // A Sequence holding only the Metaspace is the same.
+  j = metaspace_json("first", false, "llama");
+  j["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", {j["pre_tokenizer"]}}};
+  CHECK(load(d, "seq", j)->spec().space_marking == SpaceMarking::kMetaspaceFirst);
+}
+
+TEST_CASE("Metaspace: what is refused") {
+  TempDir d;
+  auto refused = [&](const std::string& name, const json& j, const std::string& what) {
+    d.write(name + "/tokenizer.json", j.dump());
+    CHECK_THROWS_WITH_AS(tokenizer_spec_from_hf((d.path / name).string()), doctest::Contains(what.c_str()),
+                         TokenizerError);
+  };
+  json j = metaspace_json("first", false, "llama");
+  j["pre_tokenizer"]["prepend_scheme"] = "sometimes";
+  refused("scheme", j, "prepend_scheme 'sometimes'");
+  j = metaspace_json("first", false, "llama");
+  j["pre_tokenizer"]["replacement"] = "_";
+  refused("repl", j, "pre_tokenizer: Metaspace replacement");
+  j = metaspace_json("first", false, "llama");
+  j["pre_tokenizer"]["add_prefix_space"] = false;
+  refused("contra", j, "contradicts prepend_scheme 'first'");
+  j = metaspace_json("first", false, "llama");
+  j["normalizer"] = {{"type", "NFKC"}};
+  refused("norm", j, "normalizer: 'NFKC' before a Metaspace");
+  j = metaspace_json("always", false, "metaspace");
+  std::swap(j["decoder"]["decoders"][0], j["decoder"]["decoders"][1]);
+  refused("order", j, "Metaspace after ByteFallback");
+  j = metaspace_json("always", false, "llama");
+  j["decoder"]["decoders"][3]["start"] = 2;
+  refused("strip", j, "Strip(' ', 1, 0)");
+  // The legacy normalizer's Prepend and the decoder's Strip go together.
+  j = sentencepiece_json();
+  j["decoder"]["decoders"].erase(3);
+  refused("nostrip", j, "no Strip with the normalizer's Prepend");
 }
 
 TEST_CASE("errors name the file and the field") {
