@@ -2,10 +2,11 @@
 # scripts/gpu_tokenizer_check.sh: exactness of llm/local/tokenizer/ against HF
 # `tokenizers`, on a machine that has python3 with tokenizers (the GPU
 # machine; no GPU is used):
-#   1. tests/gpu/tokenizer/make_tokenizers.py trains four small tokenizers
-#      (llama3, qwen2, gpt2 byte-level; SentencePiece-style with byte fallback)
+#   1. tests/gpu/tokenizer/make_tokenizers.py trains six small tokenizers
+#      (llama3, qwen2, gpt2 byte-level; SentencePiece-style with byte fallback,
+#      declared by the legacy normalizer and by Metaspace first/always)
 #      and records HF's ids/decodes on 3000 strings each, plus a small sample
-#      (< 300 KB) to commit under tests/data/tokenizer/;
+#      (< 450 KB) to commit under tests/data/tokenizer/;
 #   2. builds tests/gpu/tokenizer/ standalone (rg_llm_tokenizer + the check);
 #   3. runs tokenizer_check on both; the summary comes last.
 #

@@ -3,7 +3,7 @@
 itself, and records HF's ids and decoded text on thousands of test strings, for
 tests/gpu/tokenizer/tokenizer_check.cc (llm/local/tokenizer/ must agree).
 
-Four tokenizers, one folder each (tokenizer.json, tokenizer_config.json,
+Six tokenizers, one folder each (tokenizer.json, tokenizer_config.json,
 cases.jsonl; the line format is in tests/gpu/tokenizer/hf_cases.h):
   llama3   byte-level BPE, Split(Llama 3 pattern) + ByteLevel(use_regex=False),
            ignore_merges, specials added after the vocabulary, bos by
@@ -13,6 +13,12 @@ cases.jsonl; the line format is in tests/gpu/tokenizer/hf_cases.h):
   spm      SentencePiece-style BPE: normalizer Prepend+Replace U+2581, byte
            fallback <0x00>..<0xFF> at ids 3..258, unk, decoder Replace /
            ByteFallback / Fuse / Strip (Llama 2's tokenizer.json)
+  spm_first  the same vocabulary declared as newer conversions do (transformers'
+           LlamaConverter with legacy=False): normalizer null, pre-tokenizer
+           Metaspace(prepend_scheme="first", split=False), decoder Replace /
+           ByteFallback / Fuse / Strip; plus a non-special added token <tool>
+  spm_always Metaspace(prepend_scheme="always", split=True), decoder
+           Metaspace(always) / ByteFallback / Fuse; <tool> too
 
   python3 make_tokenizers.py --out DIR [--cases 3000] [--vocab 2000] [--unicode-dump FILE]
                              [--sample DIR --sample-cases 300 --sample-vocab 600 --sample-bytes 300000]
@@ -22,7 +28,7 @@ cases.jsonl; the line format is in tests/gpu/tokenizer/hf_cases.h):
 compares our tables with it, and scripts/gen_tokenizer_unicode.py
 --from-hf-dump regenerates ours from it if they differ.
 
---sample writes the same four kinds again, trained smaller and with short
+--sample writes the same six kinds again, trained smaller and with short
 strings, sized to fit --sample-bytes: the copy committed under
 tests/data/tokenizer/ so that CI checks exactness without this machine.
 """
@@ -135,6 +141,8 @@ def test_strings(rng, n, specials, max_parts):
     out = ["", " ", "  ", "\n", "hello", " hello", "hello ", "1234567890", "\n\n  x",
            "I'm you'RE", "😀", "👨‍👩‍👧‍👦", "a\u0301", "你好世界"]
     out += [s + " between" + s for s in specials]
+    # Text right after an added token (Metaspace "first" vs "always").
+    out += [s + "word " + s + "after" for s in specials] + ["  x" + s + " y" for s in specials]
     while len(out) < n:
         parts = [pieces(rng, specials) for _ in range(rng.randint(1, max_parts))]
         sep = rng.choice(["", " ", " ", "\n"])
@@ -190,9 +198,11 @@ def byte_level(kind, train_lines, vocab):
     return tok, config, embedded
 
 
-def sentencepiece(train_lines, vocab):
+def sentencepiece(train_lines, vocab, style="legacy"):
     # Train on U+2581-marked words (as SentencePiece does), then save the
-    # Llama 2 layout: no pre-tokenizer, the normalizer does the marking.
+    # Llama 2 layout: no pre-tokenizer, the normalizer does the marking
+    # (style "legacy"), or no normalizer and a Metaspace pre-tokenizer
+    # ("first", "always"; see the module docstring).
     tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=MARK, prepend_scheme="always", split=True)
     trainer = trainers.BpeTrainer(vocab_size=vocab - 256, min_frequency=2, show_progress=False,
@@ -228,10 +238,26 @@ def sentencepiece(train_lines, vocab):
         "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}}}
     for a in j["added_tokens"]:
         a["normalized"] = False
+    if style != "legacy":
+        j["normalizer"] = None
     tok = Tokenizer.from_str(json.dumps(j))
     config = {"add_bos_token": True, "add_eos_token": False, "bos_token": "<s>",
               "eos_token": "</s>", "unk_token": "<unk>"}
-    return tok, config, ["<s>", "</s>", "<unk>"]
+    embedded = ["<s>", "</s>", "<unk>"]
+    if style == "first":
+        tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=MARK, prepend_scheme="first",
+                                                     split=False)
+    elif style == "always":
+        tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=MARK, prepend_scheme="always",
+                                                     split=True)
+        tok.decoder = decoders.Sequence([
+            decoders.Metaspace(replacement=MARK, prepend_scheme="always", split=True),
+            decoders.ByteFallback(), decoders.Fuse()])
+    if style != "legacy":
+        tok.add_tokens(["<tool>"])  # non-special, normalized=True
+        config["legacy"] = False
+        embedded.append("<tool>")
+    return tok, config, embedded
 
 
 def write(folder, tok, config, strings, short_keys):
@@ -285,6 +311,8 @@ def make_all(out, n_cases, vocab, seed, max_parts, short_keys):
     for kind in ("llama3", "qwen2", "gpt2"):
         made[kind] = byte_level(kind, train, vocab)
     made["spm"] = sentencepiece(train, vocab)
+    made["spm_first"] = sentencepiece(train, vocab, "first")
+    made["spm_always"] = sentencepiece(train, vocab, "always")
     for kind, (tok, config, specials) in made.items():
         strings = test_strings(random.Random(seed * 31 + len(kind)), n_cases, specials, max_parts)
         write(os.path.join(out, kind), tok, config, strings, short_keys)
@@ -302,7 +330,7 @@ def main():
     ap.add_argument("--sample")
     ap.add_argument("--sample-cases", type=int, default=300)
     ap.add_argument("--sample-vocab", type=int, default=600)
-    ap.add_argument("--sample-bytes", type=int, default=300000)
+    ap.add_argument("--sample-bytes", type=int, default=450000)
     a = ap.parse_args()
     print(f"tokenizers {tokenizers.__version__}", file=sys.stderr)
     if a.unicode_dump:
