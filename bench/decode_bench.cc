@@ -1,7 +1,7 @@
 // bench/decode_bench.cc -> `decode`: the GPU decoder engine on real model
 // shapes with random weights drawn on the device (no download).
 //
-//   decode [--quick] [--only 1b|8b] [--steps N] [--prompt N] [--prefill N]
+//   decode [--quick] [--only 1b|8b] [--steps N] [--prompt N] [--prefill N] [--dtype bf16|f16]
 //
 // For Llama-3.2-1B (untied, as the issue counts it) and Llama-3-8B shapes:
 // batch 1, a 128-token prompt, 256 greedy decode steps (each step timed on the
@@ -112,6 +112,9 @@ int main(int argc, char** argv) {
   std::string only;
   int steps = 256, prompt = 128, prefill_n = 2048;
   bool profile_prefill = false;
+  // --dtype f16: the fp16 engine (same bytes and tensor-core rate on Hopper,
+  // so the same floors; the peak stays the bf16 GEMM's).
+  rg::kernels::GpuDecoderOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") quick = true;
@@ -120,9 +123,13 @@ int main(int argc, char** argv) {
     else if (a == "--prompt" && i + 1 < argc) prompt = std::atoi(argv[++i]);
     else if (a == "--prefill" && i + 1 < argc) prefill_n = std::atoi(argv[++i]);
     else if (a == "--profile-prefill") profile_prefill = true;
+    else if (a == "--dtype" && i + 1 < argc && (std::strcmp(argv[i + 1], "bf16") == 0 ||
+                                                 std::strcmp(argv[i + 1], "f16") == 0))
+      options.precision = std::strcmp(argv[++i], "f16") == 0 ? rg::kernels::DecoderPrecision::kF16
+                                                             : rg::kernels::DecoderPrecision::kBF16;
     else {
       std::fprintf(stderr, "usage: decode [--quick] [--only 1b|8b] [--steps N] [--prompt N] [--prefill N] "
-                           "[--profile-prefill]\n");
+                           "[--profile-prefill] [--dtype bf16|f16]\n");
       return 2;
     }
   }
@@ -148,7 +155,7 @@ int main(int argc, char** argv) {
   for (const Shape& s : shapes) {
     if (!only.empty() && std::string(s.name).find(only) == std::string::npos) continue;
     std::string error;
-    auto model = rg::kernels::make_gpu_decoder_random(s.config, 42, &error);
+    auto model = rg::kernels::make_gpu_decoder_random(s.config, 42, &error, options);
     if (!model) {
       std::fprintf(stderr, "%s: %s\n", s.name, error.c_str());
       return 1;

@@ -166,7 +166,7 @@ class DecoderModel {
  public:
   virtual ~DecoderModel() = default;
   virtual const DecoderConfig& config() const = 0;
-  // "cpu" or "cuda:0 (NVIDIA H100 80GB HBM3, bf16)".
+  // "cpu" or "cuda:0 (NVIDIA H100 80GB HBM3, bf16)" (or ", f16").
   virtual std::string describe() const = 0;
   // A session whose KV cache holds up to max_tokens (<= config.max_positions
   // when that is set). Sessions use the model's weights: destroy them before
@@ -179,14 +179,33 @@ class DecoderModel {
 // validate() finds a problem.
 std::unique_ptr<DecoderModel> make_cpu_decoder(const DecoderWeights& weights, int threads = 0);
 
-// The GPU engine (bf16 weights). nullptr + *error when the build has no CUDA,
-// there is no device, the weights do not fit, or validate() fails.
+// The 16-bit type of the GPU engine's weights, KV cache and the activations
+// that feed its tensor-core products; the residual stream, norms, softmax
+// statistics and all accumulation are fp32 either way, and so is the speed.
+//   kBF16: fp32's range, 8 significant bits.
+//   kF16:  11 significant bits, so 8x finer rounding (logits of a 16-layer
+//          model land ~5x closer to an fp32 forward), but a range of +-65504:
+//          weights beyond it refuse to load, activations beyond it saturate.
+enum class DecoderPrecision { kBF16, kF16 };
+const char* to_string(DecoderPrecision p);  // "bf16" | "f16"
+// kF16 when the model's matrices are stored as fp16, else kBF16: the type the
+// model was published in, and never a narrower range than it.
+DecoderPrecision default_decoder_precision(const DecoderWeights& weights);
+
+struct GpuDecoderOptions {
+  int device = 0;
+  DecoderPrecision precision = DecoderPrecision::kBF16;
+};
+
+// The GPU engine. nullptr + *error when the build has no CUDA, there is no
+// device, the weights do not fit (or, with kF16, exceed fp16's range), or
+// validate() fails.
 std::unique_ptr<DecoderModel> make_gpu_decoder(const DecoderWeights& weights, std::string* error,
-                                               int device = 0);
+                                               const GpuDecoderOptions& options = {});
 // Same engine with random weights drawn on the device (normal, std 0.02;
 // norms around 1), for benchmarks of real shapes without a file.
 std::unique_ptr<DecoderModel> make_gpu_decoder_random(const DecoderConfig& config,
                                                       std::uint64_t seed, std::string* error,
-                                                      int device = 0);
+                                                      const GpuDecoderOptions& options = {});
 
 }  // namespace rg::kernels

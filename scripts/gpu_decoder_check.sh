@@ -6,15 +6,17 @@
 #   2. --hf: the comparison with HF transformers (tests/gpu/decoder/hf_check.py
 #      makes random-weight Llama and Qwen2 models, runs HF, then hf_check runs
 #      our engine from the HF folder and from our GGUF conversion),
-#   3. bench/decode (unless --no-bench; --quick for a short one).
+#   3. bench/decode (unless --no-bench; --quick for a short one; --dtype f16
+#      for the fp16 engine, --dtype both for one run of each).
 #
-#   scripts/gpu_decoder_check.sh [--hf] [--no-bench] [--quick] [--sanitize] [--only 1b|8b] [OUT_DIR]
+#   scripts/gpu_decoder_check.sh [--hf] [--no-bench] [--quick] [--sanitize] [--only 1b|8b]
+#                                [--dtype bf16|f16|both] [OUT_DIR]
 #
 # Needs nlohmann/ and doctest/ headers under build-device/include (copy them
 # from /usr/include here and carry build-device/include with the run).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-hf=0 bench=1 quick="" sanitize=0 only="" out=""
+hf=0 bench=1 quick="" sanitize=0 only="" out="" dtypes="bf16"
 while [ $# -gt 0 ]; do
   case "$1" in
     --hf) hf=1 ;;
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
     --quick) quick="--quick" ;;
     --sanitize) sanitize=1 ;;
     --only) only="--only $2"; shift ;;
+    --dtype) dtypes="$2"; [ "$dtypes" = both ] && dtypes="bf16 f16"; shift ;;
     *) out="$1" ;;
   esac
   shift
@@ -78,7 +81,9 @@ if [ "$hf" = 1 ]; then
 fi
 
 if [ "$bench" = 1 ]; then
-  step "bench/decode"
-  "$build/bin/decode" $quick $only 2>&1 | tee "$out/bench.log"
+  for d in $dtypes; do
+    step "bench/decode ($d)"
+    "$build/bin/decode" $quick $only --dtype "$d" 2>&1 | tee -a "$out/bench.log"
+  done
 fi
 exit $status

@@ -253,4 +253,13 @@ std::string validate(const DecoderWeights& weights) {
   return p.text();
 }
 
+const char* to_string(DecoderPrecision p) { return p == DecoderPrecision::kF16 ? "f16" : "bf16"; }
+
+DecoderPrecision default_decoder_precision(const DecoderWeights& weights) {
+  // The first layer's query matrix stands for the model's matrices (the
+  // embeddings of an F16 GGUF are sometimes kept in another type).
+  const TensorView& t = weights.layers.empty() ? weights.tok_embeddings : weights.layers[0].wq;
+  return t.dtype == DType::kF16 ? DecoderPrecision::kF16 : DecoderPrecision::kBF16;
+}
+
 }  // namespace rg::kernels

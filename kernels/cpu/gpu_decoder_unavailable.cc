@@ -10,14 +10,14 @@ constexpr const char* kNoCuda = "railguard was built without CUDA";
 }  // namespace
 
 std::unique_ptr<DecoderModel> make_gpu_decoder(const DecoderWeights& /*weights*/, std::string* error,
-                                               int /*device*/) {
+                                               const GpuDecoderOptions& /*options*/) {
   if (error) *error = kNoCuda;
   return nullptr;
 }
 
 std::unique_ptr<DecoderModel> make_gpu_decoder_random(const DecoderConfig& /*config*/,
                                                       std::uint64_t /*seed*/, std::string* error,
-                                                      int /*device*/) {
+                                                      const GpuDecoderOptions& /*options*/) {
   if (error) *error = kNoCuda;
   return nullptr;
 }

@@ -10,16 +10,18 @@
 // last block of a kv head to finish (a ticket counter) merges all splits and
 // writes the output: one launch, no second kernel for the combine.
 //
-// Prefill: FlashAttention-2 on the tensor cores (mma.sync m16n8k16, bf16 in,
-// fp32 accumulate), one block of 4 warps per (64 queries, head); K and V tiles
+// Prefill: FlashAttention-2 on the tensor cores (mma.sync m16n8k16, bf16 or
+// fp16 in, fp32 accumulate), one block of 4 warps per (64 queries, head); K and V tiles
 // of 64 cached positions go through shared memory (K and V read back with
 // ldmatrix / ldmatrix.trans), key tiles past the block's last query are never loaded and
 // only the diagonal tile is masked. Query tiles are issued longest-first.
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/cuda/convert.cuh"
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/mma.cuh"
 #include "kernels/cuda/decoder_kernels.cuh"
@@ -32,25 +34,24 @@ constexpr int kDecodeWarps = 16;
 constexpr int kMaxGroup = 8;
 constexpr int kMaxSplits = 64;
 
-template <int kHeadDim>
-struct LaneVec;  // head_dim / 32 bf16 of one row per lane
-template <>
-struct LaneVec<64> {
+template <int kHeadDim, typename H>
+struct LaneVec;  // head_dim / 32 16-bit values of one row per lane
+template <typename H>
+struct LaneVec<64, H> {
   static constexpr int kN = 2;
-  __device__ static void load(const __nv_bfloat16* p, float (&out)[2]) {
-    const unsigned raw = __ldcg(reinterpret_cast<const unsigned*>(p));
-    const float2 v = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&raw));
+  __device__ static void load(const H* p, float (&out)[2]) {
+    const float2 v = unpack2<H>(__ldcg(reinterpret_cast<const unsigned*>(p)));
     out[0] = v.x;
     out[1] = v.y;
   }
 };
-template <>
-struct LaneVec<128> {
+template <typename H>
+struct LaneVec<128, H> {
   static constexpr int kN = 4;
-  __device__ static void load(const __nv_bfloat16* p, float (&out)[4]) {
+  __device__ static void load(const H* p, float (&out)[4]) {
     const uint2 raw = __ldcg(reinterpret_cast<const uint2*>(p));
-    const float2 a = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&raw.x));
-    const float2 b = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&raw.y));
+    const float2 a = unpack2<H>(raw.x);
+    const float2 b = unpack2<H>(raw.y);
     out[0] = a.x;
     out[1] = a.y;
     out[2] = b.x;
@@ -71,15 +72,14 @@ __device__ __forceinline__ float warp_allsum(float v) {
 constexpr int kDefaultKeysPerSplit = 128;
 constexpr int kKeyUnroll = 4;
 
-template <int kHeadDim>
+template <int kHeadDim, typename H>
 __global__ void __launch_bounds__(kDecodeWarps * 32)
-    attention_decode_kernel(const float* q, const __nv_bfloat16* k_cache,
-                            const __nv_bfloat16* v_cache,
+    attention_decode_kernel(const float* q, const H* k_cache, const H* v_cache,
                             const DecodeStepInput* step, int group, int capacity,
                             int splits, int keys_per_split, float scale,
                             float* __restrict__ partial, int* __restrict__ counters,
                             float* __restrict__ out) {
-  using Vec = LaneVec<kHeadDim>;
+  using Vec = LaneVec<kHeadDim, H>;
   constexpr int kN = Vec::kN;
   constexpr int kRecord = kHeadDim + 2;  // max, sum, acc
   pdl_trigger();
@@ -272,14 +272,12 @@ __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool ok) 
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(bytes));
 }
 
-template <int kHeadDim>
+template <int kHeadDim, typename H>
 __global__ void __launch_bounds__(kWarps * 32)
-    attention_prefill_kernel(const __nv_bfloat16* __restrict__ q,
-                             const __nv_bfloat16* __restrict__ k_cache,
-                             const __nv_bfloat16* __restrict__ v_cache, int n, int start,
-                             int heads, int group, int capacity, float scale,
-                             __nv_bfloat16* __restrict__ ctx) {
-  constexpr int kStride = kHeadDim + 8;  // bf16 per smem row: 16-byte rows, no bank conflicts
+    attention_prefill_kernel(const H* __restrict__ q, const H* __restrict__ k_cache,
+                             const H* __restrict__ v_cache, int n, int start, int heads,
+                             int group, int capacity, float scale, H* __restrict__ ctx) {
+  constexpr int kStride = kHeadDim + 8;  // elements per smem row: 16-byte rows, no bank conflicts
   constexpr int kDimChunks = kHeadDim / 16;
   constexpr int kDimTiles = kHeadDim / 8;
   constexpr int kKeyTiles = kKeyTile / 8;
@@ -287,7 +285,8 @@ __global__ void __launch_bounds__(kWarps * 32)
   constexpr int kTileElems = kKeyTile * kStride;
   // Two stages of K and V tiles: the next tile's copy (cp.async) runs while
   // the current one is multiplied.
-  extern __shared__ __align__(16) __nv_bfloat16 smem[];
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  H* smem = reinterpret_cast<H*>(smem_raw);
 
   const int qtile = gridDim.x - 1 - blockIdx.x;  // longest rows first
   const int head = blockIdx.y;
@@ -308,16 +307,16 @@ __global__ void __launch_bounds__(kWarps * 32)
     auto qval = [&](int row, int d) -> float {
       if (row >= n) return 0.f;
       // Unscaled: the scale is applied to the fp32 scores, so q is not
-      // rounded to bf16 a second time.
-      return __bfloat162float(q[static_cast<size_t>(row) * q_dim + head * kHeadDim + d]);
+      // rounded to 16 bits a second time.
+      return to_float(q[static_cast<size_t>(row) * q_dim + head * kHeadDim + d]);
     };
 #pragma unroll
     for (int kc = 0; kc < kDimChunks; ++kc) {
       const int d = kc * 16 + 2 * t;
-      qf[kc][0] = pack_bf16(qval(row_a, d), qval(row_a, d + 1));
-      qf[kc][1] = pack_bf16(qval(row_b, d), qval(row_b, d + 1));
-      qf[kc][2] = pack_bf16(qval(row_a, d + 8), qval(row_a, d + 9));
-      qf[kc][3] = pack_bf16(qval(row_b, d + 8), qval(row_b, d + 9));
+      qf[kc][0] = pack2<H>(qval(row_a, d), qval(row_a, d + 1));
+      qf[kc][1] = pack2<H>(qval(row_b, d), qval(row_b, d + 1));
+      qf[kc][2] = pack2<H>(qval(row_a, d + 8), qval(row_a, d + 9));
+      qf[kc][3] = pack2<H>(qval(row_b, d + 8), qval(row_b, d + 9));
     }
   }
   float o[kDimTiles][4];
@@ -327,14 +326,14 @@ __global__ void __launch_bounds__(kWarps * 32)
 
   const int last_pos = start + min(n, (qtile + 1) * kQueryTile) - 1;  // block's last query
   const int first_pos = start + qtile * kQueryTile;
-  const __nv_bfloat16* kh = k_cache + static_cast<size_t>(kvh) * capacity * kHeadDim;
-  const __nv_bfloat16* vh = v_cache + static_cast<size_t>(kvh) * capacity * kHeadDim;
+  const H* kh = k_cache + static_cast<size_t>(kvh) * capacity * kHeadDim;
+  const H* vh = v_cache + static_cast<size_t>(kvh) * capacity * kHeadDim;
 
   // Queues the copy of the key tile starting at key0 into stage `st`; rows
   // past last_pos are zero-filled (src-size 0).
   auto load_tile = [&](int key0, int st) {
-    __nv_bfloat16* k_dst = smem + st * 2 * kTileElems;
-    __nv_bfloat16* v_dst = k_dst + kTileElems;
+    H* k_dst = smem + st * 2 * kTileElems;
+    H* v_dst = k_dst + kTileElems;
     for (int i = tid; i < kKeyTile * kVecPerRow; i += kWarps * 32) {
       const int j = i / kVecPerRow;
       const int c = (i % kVecPerRow) * 8;
@@ -355,8 +354,8 @@ __global__ void __launch_bounds__(kWarps * 32)
       asm volatile("cp.async.wait_group 0;\n" ::);
     }
     __syncthreads();
-    const __nv_bfloat16* k_s = smem + stage * 2 * kTileElems;
-    const __nv_bfloat16* v_s = k_s + kTileElems;
+    const H* k_s = smem + stage * 2 * kTileElems;
+    const H* v_s = k_s + kTileElems;
 
     float s[kKeyTiles][4];
 #pragma unroll
@@ -364,13 +363,13 @@ __global__ void __launch_bounds__(kWarps * 32)
       s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.f;
       // Two 16-dim chunks of 8 keys' K rows per ldmatrix.x4 (lane l gives
       // the address of key 8j + l%8, dims 8 * (l/8) of the pair of chunks).
-      const __nv_bfloat16* krow = &k_s[(8 * j + (lane & 7)) * kStride + 8 * (lane >> 3)];
+      const H* krow = &k_s[(8 * j + (lane & 7)) * kStride + 8 * (lane >> 3)];
 #pragma unroll
       for (int kc = 0; kc < kDimChunks; kc += 2) {
         uint32_t b[4];
         ldmatrix_x4(b, krow + kc * 16);
-        mma_bf16(s[j], qf[kc], b[0], b[1]);
-        mma_bf16(s[j], qf[kc + 1], b[2], b[3]);
+        mma16816<H>(s[j], qf[kc], b[0], b[1]);
+        mma16816<H>(s[j], qf[kc + 1], b[2], b[3]);
       }
     }
 #pragma unroll
@@ -393,19 +392,19 @@ __global__ void __launch_bounds__(kWarps * 32)
     online_softmax_step(s, o, m_a, m_b, l_a, l_b, [](float x) { return fast_exp2(x); });
 #pragma unroll
     for (int kc = 0; kc < kKeyTile / 16; ++kc) {
-      const uint32_t a[4] = {pack_bf16(s[2 * kc][0], s[2 * kc][1]),
-                             pack_bf16(s[2 * kc][2], s[2 * kc][3]),
-                             pack_bf16(s[2 * kc + 1][0], s[2 * kc + 1][1]),
-                             pack_bf16(s[2 * kc + 1][2], s[2 * kc + 1][3])};
+      const uint32_t a[4] = {pack2<H>(s[2 * kc][0], s[2 * kc][1]),
+                             pack2<H>(s[2 * kc][2], s[2 * kc][3]),
+                             pack2<H>(s[2 * kc + 1][0], s[2 * kc + 1][1]),
+                             pack2<H>(s[2 * kc + 1][2], s[2 * kc + 1][3])};
       // Two 8-dim tiles of V per ldmatrix.x4.trans: lane l addresses key
       // 16 kc + l%16, dims 8 (i + l/16).
-      const __nv_bfloat16* vrow = &v_s[(16 * kc + (lane & 15)) * kStride + 8 * (lane >> 4)];
+      const H* vrow = &v_s[(16 * kc + (lane & 15)) * kStride + 8 * (lane >> 4)];
 #pragma unroll
       for (int i = 0; i < kDimTiles; i += 2) {
         uint32_t b[4];
         ldmatrix_x4_trans(b, vrow + 8 * i);
-        mma_bf16(o[i], a, b[0], b[1]);
-        mma_bf16(o[i + 1], a, b[2], b[3]);
+        mma16816<H>(o[i], a, b[0], b[1]);
+        mma16816<H>(o[i + 1], a, b[2], b[3]);
       }
     }
     __syncthreads();
@@ -419,12 +418,12 @@ __global__ void __launch_bounds__(kWarps * 32)
 #pragma unroll
   for (int i = 0; i < kDimTiles; ++i) {
     if (row_a < n) {
-      *reinterpret_cast<__nv_bfloat162*>(&ctx[static_cast<size_t>(row_a) * q_dim + col + 8 * i]) =
-          __floats2bfloat162_rn(o[i][0] * inv_a, o[i][1] * inv_a);
+      *reinterpret_cast<uint32_t*>(&ctx[static_cast<size_t>(row_a) * q_dim + col + 8 * i]) =
+          pack2<H>(o[i][0] * inv_a, o[i][1] * inv_a);
     }
     if (row_b < n) {
-      *reinterpret_cast<__nv_bfloat162*>(&ctx[static_cast<size_t>(row_b) * q_dim + col + 8 * i]) =
-          __floats2bfloat162_rn(o[i][2] * inv_b, o[i][3] * inv_b);
+      *reinterpret_cast<uint32_t*>(&ctx[static_cast<size_t>(row_b) * q_dim + col + 8 * i]) =
+          pack2<H>(o[i][2] * inv_b, o[i][3] * inv_b);
     }
   }
 }
@@ -437,14 +436,15 @@ bool attention_decode_supports(int head_dim, int group) {
   return (head_dim == 64 || head_dim == 128) && group >= 1 && group <= kMaxGroup;
 }
 
-void attention_decode(const float* q, const __nv_bfloat16* k_cache, const __nv_bfloat16* v_cache,
+template <typename H>
+void attention_decode(const float* q, const H* k_cache, const H* v_cache,
                       const DecodeStepInput* step, int heads, int kv_heads, int head_dim,
                       int capacity, int splits, int keys_per_split, float* partial,
                       int* counters, float* out, const Launch& l) {
   const int group = heads / kv_heads;
   const dim3 grid(kv_heads, splits);
   const float scale = 1.f / sqrtf(static_cast<float>(head_dim));
-  auto kernel = head_dim == 64 ? attention_decode_kernel<64> : attention_decode_kernel<128>;
+  auto kernel = head_dim == 64 ? attention_decode_kernel<64, H> : attention_decode_kernel<128, H>;
   launch_kernel(kernel, grid, dim3(kDecodeWarps * 32), 0, l, "attention_decode_kernel", q, k_cache,
                 v_cache, step, group, capacity, splits, keys_per_split, scale, partial, counters,
                 out);
@@ -452,22 +452,31 @@ void attention_decode(const float* q, const __nv_bfloat16* k_cache, const __nv_b
 
 bool attention_prefill_supports(int head_dim) { return head_dim == 64 || head_dim == 128; }
 
-void attention_prefill(const __nv_bfloat16* q, const __nv_bfloat16* k_cache,
-                       const __nv_bfloat16* v_cache, int n, int start, int heads, int kv_heads,
-                       int head_dim, int capacity, __nv_bfloat16* ctx, cudaStream_t stream) {
+template <typename H>
+void attention_prefill(const H* q, const H* k_cache, const H* v_cache, int n, int start,
+                       int heads, int kv_heads, int head_dim, int capacity, H* ctx,
+                       cudaStream_t stream) {
   const dim3 grid((n + kQueryTile - 1) / kQueryTile, heads);
   // Scores in base 2: q is scaled by log2(e) / sqrt(head_dim) and the
   // softmax uses exp2 (one multiply fewer per score; same probabilities).
   const float scale = 1.4426950408889634f / sqrtf(static_cast<float>(head_dim));
   const int group = heads / kv_heads;
-  // Two stages x (K + V) x 64 rows x (head_dim + 8) bf16.
-  const size_t smem = size_t{2} * 2 * kKeyTile * (head_dim + 8) * sizeof(__nv_bfloat16);
-  auto kernel = head_dim == 64 ? attention_prefill_kernel<64> : attention_prefill_kernel<128>;
+  // Two stages x (K + V) x 64 rows x (head_dim + 8) 16-bit values.
+  const size_t smem = size_t{2} * 2 * kKeyTile * (head_dim + 8) * sizeof(H);
+  auto kernel = head_dim == 64 ? attention_prefill_kernel<64, H> : attention_prefill_kernel<128, H>;
   RG_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      static_cast<int>(smem)));
   kernel<<<grid, kWarps * 32, smem, stream>>>(q, k_cache, v_cache, n, start, heads, group,
                                              capacity, scale, ctx);
   RG_CUDA_CHECK_LAUNCH("attention_prefill_kernel");
 }
+
+#define INSTANTIATE(H)                                                                         \
+  template void attention_decode<H>(const float*, const H*, const H*, const DecodeStepInput*, int, \
+                                    int, int, int, int, int, float*, int*, float*, const Launch&); \
+  template void attention_prefill<H>(const H*, const H*, const H*, int, int, int, int, int, int, \
+                                     H*, cudaStream_t);
+DECODER_FOR_EACH_HALF(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace rg::kernels::cuda

@@ -3,7 +3,7 @@
 // weight bytes / HBM bandwidth, and everything else is kept off that path.
 //
 // One kernel shape for all of them: a block of 8 warps, each warp owns 2
-// consecutive rows; every lane streams 16-byte chunks (8 bf16) of both rows,
+// consecutive rows; every lane streams 16-byte chunks (8 bf16 or fp16) of both rows,
 // 4 chunks per row in flight before the first FMA, and takes the matching x
 // from shared memory. x is staged once per block as fp32; with kRmsNorm the
 // block multiplies it by the norm weight while staging and applies the
@@ -12,9 +12,11 @@
 // rotary embedding (rows 2i, 2i+1 are a rotary pair), SwiGLU (rows 2i, 2i+1
 // are gate_i, up_i) and residual adds.
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
 #include <cstdint>
 
+#include "kernels/cuda/convert.cuh"
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/decoder_kernels.cuh"
 #include "kernels/cuda/launch.cuh"
@@ -34,11 +36,12 @@ __device__ __forceinline__ uint4 load_stream(const uint4* p) {
   return v;
 }
 
+template <typename H>
 __device__ __forceinline__ float dot8(const uint4& w, const float4& a, const float4& b) {
-  const float2 w0 = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&w.x));
-  const float2 w1 = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&w.y));
-  const float2 w2 = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&w.z));
-  const float2 w3 = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&w.w));
+  const float2 w0 = unpack2<H>(w.x);
+  const float2 w1 = unpack2<H>(w.y);
+  const float2 w2 = unpack2<H>(w.z);
+  const float2 w3 = unpack2<H>(w.w);
   float s = w0.x * a.x;
   s = fmaf(w0.y, a.y, s);
   s = fmaf(w1.x, a.z, s);
@@ -56,8 +59,9 @@ __device__ __forceinline__ float warp_sum(float v) {
   return v;
 }
 
+template <typename H>
 struct QkvEpi {
-  GemvQkvEpilogue e;
+  GemvQkvEpilogue<H> e;
   __device__ void operator()(int r, float y0, float y1) const {
     if (e.bias) {
       y0 += e.bias[r];
@@ -77,15 +81,15 @@ struct QkvEpi {
         e.q_out[r + 1] = b;
       } else {
         const int head = rr / e.head_dim;
-        __nv_bfloat16* dst = e.k_cache + (static_cast<size_t>(head) * e.capacity + pos) * e.head_dim + d;
-        *reinterpret_cast<__nv_bfloat162*>(dst) = __floats2bfloat162_rn(a, b);
+        H* dst = e.k_cache + (static_cast<size_t>(head) * e.capacity + pos) * e.head_dim + d;
+        *reinterpret_cast<uint32_t*>(dst) = pack2<H>(a, b);
       }
     } else {
       const int rr = r - e.q_rows - e.kv_rows;
       const int head = rr / e.head_dim;
       const int d = rr % e.head_dim;
-      __nv_bfloat16* dst = e.v_cache + (static_cast<size_t>(head) * e.capacity + pos) * e.head_dim + d;
-      *reinterpret_cast<__nv_bfloat162*>(dst) = __floats2bfloat162_rn(y0, y1);
+      H* dst = e.v_cache + (static_cast<size_t>(head) * e.capacity + pos) * e.head_dim + d;
+      *reinterpret_cast<uint32_t*>(dst) = pack2<H>(y0, y1);
     }
   }
 };
@@ -119,9 +123,9 @@ struct StoreEpi {
 // register buffers). The first chunks are loaded before pdl_wait: weights
 // never depend on the previous kernel. rows must be even (checked at model
 // creation), cols a multiple of 8.
-template <int kRows, int kUnroll, bool kNorm, class Epi>
+template <typename H, int kRows, int kUnroll, bool kNorm, class Epi>
 __global__ void __launch_bounds__(kThreads)
-    gemv_kernel(const __nv_bfloat16* __restrict__ w, int rows, int cols,
+    gemv_kernel(const H* __restrict__ w, int rows, int cols,
                 const float* x, const float* __restrict__ norm_w, float eps, Epi epi) {
   extern __shared__ float4 xs4[];
   float* xs = reinterpret_cast<float*>(xs4);
@@ -197,7 +201,7 @@ __global__ void __launch_bounds__(kThreads)
         const float4 xa = xs4[2 * v];
         const float4 xb = xs4[2 * v + 1];
 #pragma unroll
-        for (int r = 0; r < kRows; ++r) acc[r] += dot8(cur[u][r], xa, xb);
+        for (int r = 0; r < kRows; ++r) acc[r] += dot8<H>(cur[u][r], xa, xb);
       }
     }
     if (more) {
@@ -218,20 +222,20 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-template <int kRows, int kUnroll, bool kNorm, class Epi>
-void launch_variant(const __nv_bfloat16* w, int rows, int cols, const float* x,
+template <int kRows, int kUnroll, bool kNorm, typename H, class Epi>
+void launch_variant(const H* w, int rows, int cols, const float* x,
                     const float* norm_w, float eps, Epi epi, const Launch& l, const char* name) {
   const size_t smem = static_cast<size_t>(cols) * sizeof(float);
   constexpr int kRowsPerBlock = kWarps * kRows;
   const int blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
-  launch_kernel(gemv_kernel<kRows, kUnroll, kNorm, Epi>, dim3(blocks), dim3(kThreads), smem, l,
+  launch_kernel(gemv_kernel<H, kRows, kUnroll, kNorm, Epi>, dim3(blocks), dim3(kThreads), smem, l,
                 name, w, rows, cols, x, norm_w, eps, epi);
 }
 
 // Variants (Launch::gemv_variant): 0 = 2 rows x 4 chunks, 1 = 2 x 8,
 // 2 = 4 x 4, 3 = 2 x 2 (rows per warp x 16-byte chunks per row per buffer).
-template <bool kNorm, class Epi>
-void launch(const __nv_bfloat16* w, int rows, int cols, const float* x, const float* norm_w,
+template <bool kNorm, typename H, class Epi>
+void launch(const H* w, int rows, int cols, const float* x, const float* norm_w,
             float eps, Epi epi, const Launch& l, const char* name) {
   switch (l.gemv_variant) {
     case 1: launch_variant<2, 8, kNorm>(w, rows, cols, x, norm_w, eps, epi, l, name); break;
@@ -241,15 +245,15 @@ void launch(const __nv_bfloat16* w, int rows, int cols, const float* x, const fl
   }
 }
 
-template <bool kNorm, class Epi>
+template <typename H, bool kNorm, class Epi>
 void allow_smem(int bytes) {
   auto set = [bytes](auto kernel) {
     RG_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
   };
-  set(gemv_kernel<2, 4, kNorm, Epi>);
-  set(gemv_kernel<2, 8, kNorm, Epi>);
-  set(gemv_kernel<4, 4, kNorm, Epi>);
-  set(gemv_kernel<2, 2, kNorm, Epi>);
+  set(gemv_kernel<H, 2, 4, kNorm, Epi>);
+  set(gemv_kernel<H, 2, 8, kNorm, Epi>);
+  set(gemv_kernel<H, 4, 4, kNorm, Epi>);
+  set(gemv_kernel<H, 2, 2, kNorm, Epi>);
 }
 
 }  // namespace
@@ -257,30 +261,50 @@ void allow_smem(int bytes) {
 void gemv_prepare(int max_cols) {
   const int bytes = max_cols * static_cast<int>(sizeof(float));
   if (bytes <= 48 * 1024) return;
-  allow_smem<true, QkvEpi>(bytes);
-  allow_smem<false, ResidualEpi>(bytes);
-  allow_smem<true, GateUpEpi>(bytes);
-  allow_smem<true, StoreEpi>(bytes);
+  auto allow_all = [bytes](auto h) {
+    using H = decltype(h);
+    allow_smem<H, true, QkvEpi<H>>(bytes);
+    allow_smem<H, false, ResidualEpi>(bytes);
+    allow_smem<H, true, GateUpEpi>(bytes);
+    allow_smem<H, true, StoreEpi>(bytes);
+  };
+  allow_all(__nv_bfloat16{});
+  allow_all(__half{});
 }
 
-void gemv_qkv(const __nv_bfloat16* w, int rows, int cols, const float* x, const float* norm_w,
-              float eps, const GemvQkvEpilogue& epi, const Launch& l) {
-  launch<true>(w, rows, cols, x, norm_w, eps, QkvEpi{epi}, l, "gemv_qkv");
+template <typename H>
+void gemv_qkv(const H* w, int rows, int cols, const float* x, const float* norm_w, float eps,
+              const GemvQkvEpilogue<H>& epi, const Launch& l) {
+  launch<true>(w, rows, cols, x, norm_w, eps, QkvEpi<H>{epi}, l, "gemv_qkv");
 }
 
-void gemv_residual(const __nv_bfloat16* w, int rows, int cols, const float* x, float* residual,
+template <typename H>
+void gemv_residual(const H* w, int rows, int cols, const float* x, float* residual,
                    const Launch& l) {
   launch<false>(w, rows, cols, x, nullptr, 0.f, ResidualEpi{residual}, l, "gemv_residual");
 }
 
-void gemv_gate_up(const __nv_bfloat16* w, int rows, int cols, const float* x,
+template <typename H>
+void gemv_gate_up(const H* w, int rows, int cols, const float* x,
                   const float* norm_w, float eps, float* act, const Launch& l) {
   launch<true>(w, rows, cols, x, norm_w, eps, GateUpEpi{act}, l, "gemv_gate_up");
 }
 
-void gemv_logits(const __nv_bfloat16* w, int rows, int cols, const float* x, const float* norm_w,
+template <typename H>
+void gemv_logits(const H* w, int rows, int cols, const float* x, const float* norm_w,
                  float eps, float* out, const Launch& l) {
   launch<true>(w, rows, cols, x, norm_w, eps, StoreEpi{out}, l, "gemv_logits");
 }
+
+#define INSTANTIATE(H)                                                                        \
+  template void gemv_qkv<H>(const H*, int, int, const float*, const float*, float,              \
+                            const GemvQkvEpilogue<H>&, const Launch&);                          \
+  template void gemv_residual<H>(const H*, int, int, const float*, float*, const Launch&);       \
+  template void gemv_gate_up<H>(const H*, int, int, const float*, const float*, float, float*,  \
+                                const Launch&);                                                 \
+  template void gemv_logits<H>(const H*, int, int, const float*, const float*, float, float*,   \
+                               const Launch&);
+DECODER_FOR_EACH_HALF(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace rg::kernels::cuda

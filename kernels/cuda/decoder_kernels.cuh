@@ -2,21 +2,26 @@
 // (decoder_gemv.cu, decoder_attention.cu, decoder_elementwise.cu,
 // decoder_sampling.cu), called by decoder_model.cu.
 //
+// Every launcher that touches 16-bit data is a template on its element type
+// H: __nv_bfloat16 or __half (DecoderPrecision of kernels/decoder.h), both
+// instantiated in the .cu files (DECODER_FOR_EACH_HALF).
+//
 // Layouts shared by all of them:
-//   weights   bf16, PyTorch's [out, in] row-major. The q/k rows of each head
+//   weights   H, PyTorch's [out, in] row-major. The q/k rows of each head
 //             are stored rotary-pair-adjacent ("interleaved": row 2i and 2i+1
 //             are one rotary pair of frequency i), whatever the source's
 //             RopeStyle; q, k, v of a layer are one [q_dim + 2 kv_dim, hidden]
 //             matrix; gate and up are one [2I, hidden] matrix with gate row i
 //             at 2i and up row i at 2i + 1.
 //   residual  fp32 [tokens, hidden].
-//   KV cache  bf16 per layer [kv_heads][capacity][head_dim], k then v; k in
+//   KV cache  H per layer [kv_heads][capacity][head_dim], k then v; k in
 //             the interleaved layout (dot products do not care).
 //   positions and tokens of a decode step are read from device memory, so a
 //             captured CUDA graph replays any step.
 #pragma once
 
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -24,6 +29,9 @@
 #include "kernels/cuda/launch.cuh"
 
 namespace rg::kernels::cuda {
+
+// Instantiates X(H) for both 16-bit element types (in the .cu files).
+#define DECODER_FOR_EACH_HALF(X) X(__nv_bfloat16) X(__half)
 
 // Per-step inputs of a decode step, copied from pinned memory as the first
 // node of the step's graph.
@@ -33,73 +41,79 @@ struct DecodeStepInput {
 };
 
 // ---------------------------------------------------------------- GEMV (batch 1)
-// y = W x for a bf16 W [rows, cols] (cols % 8 == 0) and an fp32 x, with the
+// y = W x for a 16-bit W [rows, cols] (cols % 8 == 0) and an fp32 x, with the
 // input optionally RMS-normalised first and one of several epilogues.
 enum class GemvInput { kPlain, kRmsNorm };
 
+template <typename H>
 struct GemvQkvEpilogue {
   const float* bias;          // [rows] or nullptr
   const float* inv_freq;      // [head_dim / 2]
   const DecodeStepInput* step;
   int q_rows, kv_rows, head_dim, capacity;
   float* q_out;               // [q_rows] fp32, rotated
-  __nv_bfloat16* k_cache;     // layer's [kv_heads][capacity][head_dim]
-  __nv_bfloat16* v_cache;
+  H* k_cache;                 // layer's [kv_heads][capacity][head_dim]
+  H* v_cache;
 };
 
 // Raises the kernels' dynamic shared-memory limit to hold x of max_cols
 // floats; once per device before the first launch (and before any capture).
 void gemv_prepare(int max_cols);
 // x_out = rms(x) * norm_w (when kRmsNorm) then:
-void gemv_qkv(const __nv_bfloat16* w, int rows, int cols, const float* x, const float* norm_w,
-              float eps, const GemvQkvEpilogue& epi, const Launch& l);
+template <typename H>
+void gemv_qkv(const H* w, int rows, int cols, const float* x, const float* norm_w, float eps,
+              const GemvQkvEpilogue<H>& epi, const Launch& l);
 // residual[r] += (W x)[r]
-void gemv_residual(const __nv_bfloat16* w, int rows, int cols, const float* x, float* residual,
+template <typename H>
+void gemv_residual(const H* w, int rows, int cols, const float* x, float* residual,
                    const Launch& l);
 // act[i] = silu(g_i) * u_i with (g_i, u_i) = rows (2i, 2i+1) of W rms(x)
-void gemv_gate_up(const __nv_bfloat16* w, int rows, int cols, const float* x,
+template <typename H>
+void gemv_gate_up(const H* w, int rows, int cols, const float* x,
                   const float* norm_w, float eps, float* act, const Launch& l);
 // out[r] = (W rms(x))[r]
-void gemv_logits(const __nv_bfloat16* w, int rows, int cols, const float* x, const float* norm_w,
+template <typename H>
+void gemv_logits(const H* w, int rows, int cols, const float* x, const float* norm_w,
                  float eps, float* out, const Launch& l);
 
 // ---------------------------------------------------------------- elementwise
 // x[t] = float(emb[tokens[t]]) for t < n (tokens on the device), and
 // seen[tokens[t]] = 1 (the repetition-penalty set).
-void embed_tokens(const __nv_bfloat16* emb, int hidden, const int32_t* tokens, int n, float* x,
+template <typename H>
+void embed_tokens(const H* emb, int hidden, const int32_t* tokens, int n, float* x,
                   uint8_t* seen, const Launch& l);
-// out[t] = bf16(rms(x[t]) * w) for n rows of width `width`.
-void rms_norm_rows(const float* x, const float* w, int n, int width, float eps,
-                   __nv_bfloat16* out, cudaStream_t stream);
-// Prefill: qkv [n, q_rows + 2 kv_rows] bf16 (+ bias) -> q [n, q_rows] bf16
-// rotated, k and v of positions start .. start+n-1 into the cache.
-void rope_qkv_rows(const __nv_bfloat16* qkv, const float* bias, const float* inv_freq, int n,
-                   int start, int q_rows, int kv_rows, int head_dim, int capacity,
-                   __nv_bfloat16* q, __nv_bfloat16* k_cache, __nv_bfloat16* v_cache,
+// out[t] = H(rms(x[t]) * w) for n rows of width `width`.
+template <typename H>
+void rms_norm_rows(const float* x, const float* w, int n, int width, float eps, H* out,
                    cudaStream_t stream);
-// The same from fp32 GEMM outputs (the precise prefill, RG_GPU_DECODER_PREFILL_F32).
-void rope_qkv_rows(const float* qkv, const float* bias, const float* inv_freq, int n, int start,
-                   int q_rows, int kv_rows, int head_dim, int capacity, __nv_bfloat16* q,
-                   __nv_bfloat16* k_cache, __nv_bfloat16* v_cache, cudaStream_t stream);
-// act[t][i] = silu(gu[t][2i]) * gu[t][2i+1]
-void silu_mul_rows(const __nv_bfloat16* gu, int n, int intermediate, __nv_bfloat16* act,
-                   cudaStream_t stream);
-void silu_mul_rows(const float* gu, int n, int intermediate, __nv_bfloat16* act,
-                   cudaStream_t stream);
+// Prefill: qkv [n, q_rows + 2 kv_rows] (In = H, or float: the fp32 GEMM
+// output of RG_GPU_DECODER_PREFILL_F32) + bias -> q [n, q_rows] rotated, k
+// and v of positions start .. start+n-1 into the cache.
+template <typename In, typename H>
+void rope_qkv_rows(const In* qkv, const float* bias, const float* inv_freq, int n, int start,
+                   int q_rows, int kv_rows, int head_dim, int capacity, H* q, H* k_cache,
+                   H* v_cache, cudaStream_t stream);
+// act[t][i] = silu(gu[t][2i]) * gu[t][2i+1] (In = H or float)
+template <typename In, typename H>
+void silu_mul_rows(const In* gu, int n, int intermediate, H* act, cudaStream_t stream);
 
-// Weight upload: dst row r (of `rows`, width cols, bf16, row stride dst_ld)
+// Weight upload: dst row r (of `rows`, width cols, H, row stride dst_ld)
 // = src row row_map(r) converted from `src_dtype` (0 f32, 1 f16, 2 bf16,
 // 3 q8_0). row_map: kIdentity, kRopeInterleave (within heads of head_dim:
 // dst 2i <- src i, dst 2i+1 <- src i + head_dim/2), kPairInterleave (dst 2i
 // <- src i of the first matrix, handled by calling twice with a stride 2).
+// Values whose magnitude exceeds H's largest finite value are stored
+// saturated and counted in *overflow (device memory; may be null).
 enum class RowMap { kIdentity, kRopeInterleave };
-void convert_rows_to_bf16(const void* src, int src_dtype, int64_t rows, int64_t cols,
-                          RowMap map, int head_dim, __nv_bfloat16* dst, int64_t dst_row_stride,
-                          cudaStream_t stream);
+template <typename H>
+void convert_rows(const void* src, int src_dtype, int64_t rows, int64_t cols, RowMap map,
+                  int head_dim, H* dst, int64_t dst_row_stride, unsigned long long* overflow,
+                  cudaStream_t stream);
 void convert_to_f32(const void* src, int src_dtype, int64_t count, RowMap map, int head_dim,
                     float* dst, cudaStream_t stream);
-// Fills bf16 (or fp32) memory with mean + std * N(0, 1) from a counter hash.
-void fill_random_bf16(__nv_bfloat16* dst, int64_t count, float mean, float std, uint64_t seed,
+// Fills H (or fp32) memory with mean + std * N(0, 1) from a counter hash.
+template <typename H>
+void fill_random(H* dst, int64_t count, float mean, float std, uint64_t seed,
                       cudaStream_t stream);
 void fill_random_f32(float* dst, int64_t count, float mean, float std, uint64_t seed,
                      cudaStream_t stream);
@@ -112,18 +126,20 @@ void fill_random_f32(float* dst, int64_t count, float mean, float std, uint64_t 
 // partial: [kv_heads * splits * group * (head_dim + 2)] floats, counters:
 // [kv_heads] ints that start at 0 and are left at 0.
 bool attention_decode_supports(int head_dim, int group);
-void attention_decode(const float* q, const __nv_bfloat16* k_cache, const __nv_bfloat16* v_cache,
+template <typename H>
+void attention_decode(const float* q, const H* k_cache, const H* v_cache,
                       const DecodeStepInput* step, int heads, int kv_heads, int head_dim,
                       int capacity, int splits, int keys_per_split, float* partial,
                       int* counters, float* out, const Launch& l);
 // Keys a split covers before the next one is used (at most 64 splits).
 int attention_decode_default_keys_per_split();
-// Prefill: queries at positions start .. start+n-1 (q [n, heads*head_dim]
-// bf16, rotated), causal over the cache; ctx [n, heads*head_dim] bf16.
+// Prefill: queries at positions start .. start+n-1 (q [n, heads*head_dim],
+// rotated), causal over the cache; ctx [n, heads*head_dim].
 bool attention_prefill_supports(int head_dim);
-void attention_prefill(const __nv_bfloat16* q, const __nv_bfloat16* k_cache,
-                       const __nv_bfloat16* v_cache, int n, int start, int heads, int kv_heads,
-                       int head_dim, int capacity, __nv_bfloat16* ctx, cudaStream_t stream);
+template <typename H>
+void attention_prefill(const H* q, const H* k_cache, const H* v_cache, int n, int start,
+                       int heads, int kv_heads, int head_dim, int capacity, H* ctx,
+                       cudaStream_t stream);
 
 // ---------------------------------------------------------------- sampling
 struct SamplingDeviceParams {

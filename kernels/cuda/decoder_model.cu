@@ -1,13 +1,14 @@
 // kernels/cuda/decoder_model.cu: the GPU decoder engine behind
 // make_gpu_decoder (kernels/decoder.h).
 //
-// Model: every weight matrix in bf16 in one device allocation, in the layouts
+// Model: every weight matrix in the engine's 16-bit type H (bf16 or fp16,
+// DecoderPrecision; the classes below are templates on it) in one device allocation, in the layouts
 // of decoder_kernels.cuh (q/k rows rotary-pair-adjacent, q|k|v one matrix,
 // gate/up interleaved); norms, biases and the rotary frequencies in fp32.
 // Upload copies each tensor's raw bytes (f32/f16/bf16/q8_0) to a staging
 // buffer and converts and permutes them on the GPU.
 //
-// Session: a KV cache (bf16, [layer][k|v][kv_head][capacity][head_dim]), its
+// Session: a KV cache (H, [layer][k|v][kv_head][capacity][head_dim]), its
 // own stream, cuBLAS handle and buffers, so sessions on different threads run
 // independently. Per layer:
 //   prefill (n tokens, in chunks of up to kPrefillChunk):
@@ -25,6 +26,7 @@
 // one launch and one synchronisation per token.
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -45,7 +47,15 @@ namespace rg::kernels {
 namespace {
 
 using cuda::CudaError;
-using bf16 = __nv_bfloat16;
+
+template <typename H>
+constexpr cudaDataType kCudaType = CUDA_R_16BF;
+template <>
+constexpr cudaDataType kCudaType<__half> = CUDA_R_16F;
+template <typename H>
+constexpr DecoderPrecision kPrecision = DecoderPrecision::kBF16;
+template <>
+constexpr DecoderPrecision kPrecision<__half> = DecoderPrecision::kF16;
 
 constexpr int kPrefillChunk = 2048;
 constexpr int kDefaultGemvVariant = 0;
@@ -100,11 +110,12 @@ int dtype_code(DType t) {
   return 0;
 }
 
+template <typename H>
 struct GpuLayer {
-  bf16* wqkv = nullptr;   // [q_rows + 2 kv_rows, hidden]
-  bf16* wo = nullptr;     // [hidden, q_rows]
-  bf16* wgu = nullptr;    // [2 I, hidden], gate/up interleaved
-  bf16* wdown = nullptr;  // [hidden, I]
+  H* wqkv = nullptr;   // [q_rows + 2 kv_rows, hidden]
+  H* wo = nullptr;     // [hidden, q_rows]
+  H* wgu = nullptr;    // [2 I, hidden], gate/up interleaved
+  H* wdown = nullptr;  // [hidden, I]
   float* bqkv = nullptr;  // [q_rows + 2 kv_rows] or null
   float* attn_norm = nullptr;
   float* ffn_norm = nullptr;
@@ -133,6 +144,7 @@ std::string check_supported(const DecoderConfig& c) {
   return "";
 }
 
+template <typename H>
 class GpuDecoderModel;
 
 // Pinned host block / device step buffer: DecodeStepInput at 0, sampling
@@ -140,9 +152,10 @@ class GpuDecoderModel;
 constexpr size_t kParamsOffset = 32;
 constexpr size_t kHostStepBytes = kParamsOffset + 64;
 
+template <typename H>
 class GpuDecoderSession final : public DecoderSession {
  public:
-  GpuDecoderSession(const GpuDecoderModel& model, int capacity);
+  GpuDecoderSession(const GpuDecoderModel<H>& model, int capacity);
   ~GpuDecoderSession() override;
 
   std::int32_t prefill(std::span<const std::int32_t> tokens, const SamplingParams& params,
@@ -157,12 +170,12 @@ class GpuDecoderSession final : public DecoderSession {
   void set_params(const SamplingParams& params);
   void enqueue_decode_step(bool greedy);
   void enqueue_sample(bool greedy);
-  void gemm(const bf16* a, const bf16* w, void* c, cudaDataType c_type, int tokens, int n_out,
-            int k, float beta);
-  bf16* k_cache(int layer) const;
-  bf16* v_cache(int layer) const;
+  void gemm(const H* a, const H* w, void* c, cudaDataType c_type, int tokens, int n_out, int k,
+            float beta);
+  H* k_cache(int layer) const;
+  H* v_cache(int layer) const;
 
-  const GpuDecoderModel& model_;
+  const GpuDecoderModel<H>& model_;
   const DecoderConfig& cfg_;
   int capacity_;
   int position_ = 0;
@@ -190,13 +203,14 @@ class GpuDecoderSession final : public DecoderSession {
   bool use_graphs_ = true;
   cuda::Launch decode_launch_;   // the decode step's kernels (PDL, GEMV variant)
   cuda::Launch plain_launch_;    // prefill: plain launches on the stream
-  // Which prefill GEMM outputs are fp32 instead of bf16 (one rounding fewer
+  // Which prefill GEMM outputs are fp32 instead of H (one rounding fewer
   // before RoPE / SwiGLU, twice the traffic of that output):
   // RG_GPU_DECODER_PREFILL_F32 = 0 (none), qkv (default: small), all.
   bool qkv_f32_ = true;
   bool gu_f32_ = false;
 };
 
+template <typename H>
 class GpuDecoderModel final : public DecoderModel {
  public:
   GpuDecoderModel(const DecoderConfig& config, int device) : config_(config), device_(device) {
@@ -231,16 +245,16 @@ class GpuDecoderModel final : public DecoderModel {
     RG_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
     const DecoderConfig& c = config_;
     std::uint64_t k = seed * 1000003ull;
-    cuda::fill_random_bf16(tok_emb_, int64_t{c.vocab_size} * c.hidden, 0.f, 0.02f, ++k, s);
+    cuda::fill_random(tok_emb_, int64_t{c.vocab_size} * c.hidden, 0.f, 0.02f, ++k, s);
     if (output_ != tok_emb_) {
-      cuda::fill_random_bf16(output_, int64_t{c.vocab_size} * c.hidden, 0.f, 0.02f, ++k, s);
+      cuda::fill_random(output_, int64_t{c.vocab_size} * c.hidden, 0.f, 0.02f, ++k, s);
     }
     cuda::fill_random_f32(output_norm_, c.hidden, 1.f, 0.05f, ++k, s);
-    for (GpuLayer& l : layers_) {
-      cuda::fill_random_bf16(l.wqkv, int64_t{qkv_rows_} * c.hidden, 0.f, 0.02f, ++k, s);
-      cuda::fill_random_bf16(l.wo, int64_t{c.hidden} * q_rows_, 0.f, 0.02f, ++k, s);
-      cuda::fill_random_bf16(l.wgu, int64_t{2} * c.intermediate * c.hidden, 0.f, 0.02f, ++k, s);
-      cuda::fill_random_bf16(l.wdown, int64_t{c.hidden} * c.intermediate, 0.f, 0.02f, ++k, s);
+    for (GpuLayer<H>& l : layers_) {
+      cuda::fill_random(l.wqkv, int64_t{qkv_rows_} * c.hidden, 0.f, 0.02f, ++k, s);
+      cuda::fill_random(l.wo, int64_t{c.hidden} * q_rows_, 0.f, 0.02f, ++k, s);
+      cuda::fill_random(l.wgu, int64_t{2} * c.intermediate * c.hidden, 0.f, 0.02f, ++k, s);
+      cuda::fill_random(l.wdown, int64_t{c.hidden} * c.intermediate, 0.f, 0.02f, ++k, s);
       if (l.bqkv) cuda::fill_random_f32(l.bqkv, qkv_rows_, 0.f, 0.02f, ++k, s);
       cuda::fill_random_f32(l.attn_norm, c.hidden, 1.f, 0.05f, ++k, s);
       cuda::fill_random_f32(l.ffn_norm, c.hidden, 1.f, 0.05f, ++k, s);
@@ -252,7 +266,7 @@ class GpuDecoderModel final : public DecoderModel {
 
   const DecoderConfig& config() const override { return config_; }
   std::string describe() const override {
-    return "cuda:" + std::to_string(device_) + " (" + name_ + ", bf16)";
+    return "cuda:" + std::to_string(device_) + " (" + name_ + ", " + to_string(kPrecision<H>) + ")";
   }
   std::unique_ptr<DecoderSession> new_session(int max_tokens) override {
     if (max_tokens <= 0) throw std::invalid_argument("session capacity must be positive");
@@ -262,7 +276,7 @@ class GpuDecoderModel final : public DecoderModel {
                                   std::to_string(config_.max_positions));
     }
     RG_CUDA_CHECK(cudaSetDevice(device_));
-    return std::make_unique<GpuDecoderSession>(*this, max_tokens);
+    return std::make_unique<GpuDecoderSession<H>>(*this, max_tokens);
   }
 
   int device() const { return device_; }
@@ -270,9 +284,9 @@ class GpuDecoderModel final : public DecoderModel {
   int q_rows() const { return q_rows_; }
   int kv_rows() const { return kv_rows_; }
   int qkv_rows() const { return qkv_rows_; }
-  const std::vector<GpuLayer>& layers() const { return layers_; }
-  const bf16* tok_emb() const { return tok_emb_; }
-  const bf16* output() const { return output_; }
+  const std::vector<GpuLayer<H>>& layers() const { return layers_; }
+  const H* tok_emb() const { return tok_emb_; }
+  const H* output() const { return output_; }
   const float* output_norm() const { return output_norm_; }
   const float* inv_freq() const { return inv_freq_; }
 
@@ -282,10 +296,10 @@ class GpuDecoderModel final : public DecoderModel {
     const size_t h = c.hidden, in = c.intermediate, v = c.vocab_size;
     const size_t per_layer = qkv_rows_ * h + h * q_rows_ + 2 * in * h + h * in;
     const size_t matrices = v * h * (c.tied_embeddings ? 1 : 2) + per_layer * c.layers;
-    weights_ = DeviceMemory(matrices * sizeof(bf16));
+    weights_ = DeviceMemory(matrices * sizeof(H));
     const size_t small_per_layer = 2 * h + (c.qkv_bias ? qkv_rows_ : 0);
     small_ = DeviceMemory((small_per_layer * c.layers + h + c.head_dim / 2) * sizeof(float));
-    bf16* p = weights_.as<bf16>();
+    H* p = weights_.as<H>();
     float* f = small_.as<float>();
     tok_emb_ = p;
     p += v * h;
@@ -296,7 +310,7 @@ class GpuDecoderModel final : public DecoderModel {
     inv_freq_ = f;
     f += c.head_dim / 2;
     layers_.resize(c.layers);
-    for (GpuLayer& l : layers_) {
+    for (GpuLayer<H>& l : layers_) {
       l.wqkv = p;
       p += qkv_rows_ * h;
       l.wo = p;
@@ -337,11 +351,24 @@ class GpuDecoderModel final : public DecoderModel {
     return staging_.as<void>();
   }
 
-  void matrix(const TensorView& t, bf16* dst, int64_t dst_stride, cuda::RowMap map,
-              cudaStream_t s) {
+  // `what` names the tensor in errors ("layer 3 w_down").
+  void matrix(const TensorView& t, H* dst, int64_t dst_stride, cuda::RowMap map,
+              const std::string& what, cudaStream_t s) {
     const void* src = stage(t, s);
-    cuda::convert_rows_to_bf16(src, dtype_code(t.dtype), t.shape[0], t.shape[1], map,
-                               config_.head_dim, dst, dst_stride, s);
+    unsigned long long* overflow = overflow_.as<unsigned long long>();
+    RG_CUDA_CHECK(cudaMemsetAsync(overflow, 0, sizeof(unsigned long long), s));
+    cuda::convert_rows(src, dtype_code(t.dtype), t.shape[0], t.shape[1], map, config_.head_dim,
+                       dst, dst_stride, overflow, s);
+    unsigned long long over = 0;
+    RG_CUDA_CHECK(cudaMemcpyAsync(&over, overflow, sizeof(over), cudaMemcpyDeviceToHost, s));
+    RG_CUDA_CHECK(cudaStreamSynchronize(s));
+    if (over > 0) {
+      throw std::runtime_error(what + ": " + std::to_string(over) + " value(s) beyond the " +
+                               to_string(kPrecision<H>) + " range" +
+                               (kPrecision<H> == DecoderPrecision::kF16
+                                    ? " (|v| > 65504); load it as bf16 (dtype: bfloat16)"
+                                    : ""));
+    }
   }
 
   void vector(const TensorView& t, float* dst, cuda::RowMap map, cudaStream_t s) {
@@ -356,20 +383,22 @@ class GpuDecoderModel final : public DecoderModel {
     const cuda::RowMap rope_map =
         c.rope_style == RopeStyle::kHalf ? cuda::RowMap::kRopeInterleave : cuda::RowMap::kIdentity;
     const int64_t h = c.hidden, in = c.intermediate;
-    matrix(w.tok_embeddings, tok_emb_, h, cuda::RowMap::kIdentity, s);
-    if (!c.tied_embeddings) matrix(w.output, output_, h, cuda::RowMap::kIdentity, s);
+    overflow_ = DeviceMemory(sizeof(unsigned long long));
+    matrix(w.tok_embeddings, tok_emb_, h, cuda::RowMap::kIdentity, "token embeddings", s);
+    if (!c.tied_embeddings) matrix(w.output, output_, h, cuda::RowMap::kIdentity, "output", s);
     vector(w.output_norm, output_norm_, cuda::RowMap::kIdentity, s);
     for (size_t i = 0; i < layers_.size(); ++i) {
       const DecoderLayerWeights& src = w.layers[i];
-      GpuLayer& l = layers_[i];
-      matrix(src.wq, l.wqkv, h, rope_map, s);
-      matrix(src.wk, l.wqkv + q_rows_ * h, h, rope_map, s);
-      matrix(src.wv, l.wqkv + (q_rows_ + kv_rows_) * h, h, cuda::RowMap::kIdentity, s);
-      matrix(src.wo, l.wo, q_rows_, cuda::RowMap::kIdentity, s);
+      GpuLayer<H>& l = layers_[i];
+      const std::string layer = "layer " + std::to_string(i) + " ";
+      matrix(src.wq, l.wqkv, h, rope_map, layer + "wq", s);
+      matrix(src.wk, l.wqkv + q_rows_ * h, h, rope_map, layer + "wk", s);
+      matrix(src.wv, l.wqkv + (q_rows_ + kv_rows_) * h, h, cuda::RowMap::kIdentity, layer + "wv", s);
+      matrix(src.wo, l.wo, q_rows_, cuda::RowMap::kIdentity, layer + "wo", s);
       // gate row i -> 2i, up row i -> 2i + 1: a row stride of two rows.
-      matrix(src.w_gate, l.wgu, 2 * h, cuda::RowMap::kIdentity, s);
-      matrix(src.w_up, l.wgu + h, 2 * h, cuda::RowMap::kIdentity, s);
-      matrix(src.w_down, l.wdown, in, cuda::RowMap::kIdentity, s);
+      matrix(src.w_gate, l.wgu, 2 * h, cuda::RowMap::kIdentity, layer + "w_gate", s);
+      matrix(src.w_up, l.wgu + h, 2 * h, cuda::RowMap::kIdentity, layer + "w_up", s);
+      matrix(src.w_down, l.wdown, in, cuda::RowMap::kIdentity, layer + "w_down", s);
       vector(src.attn_norm, l.attn_norm, cuda::RowMap::kIdentity, s);
       vector(src.ffn_norm, l.ffn_norm, cuda::RowMap::kIdentity, s);
       if (c.qkv_bias) {
@@ -381,6 +410,7 @@ class GpuDecoderModel final : public DecoderModel {
     upload_inv_freq(s);
     RG_CUDA_CHECK(cudaStreamSynchronize(s));
     staging_ = DeviceMemory();
+    overflow_ = DeviceMemory();
   }
 
   DecoderConfig config_;
@@ -388,17 +418,18 @@ class GpuDecoderModel final : public DecoderModel {
   int sm_count_ = 0;
   std::string name_;
   int q_rows_ = 0, kv_rows_ = 0, qkv_rows_ = 0;
-  DeviceMemory weights_, small_, staging_;
-  bf16* tok_emb_ = nullptr;
-  bf16* output_ = nullptr;
+  DeviceMemory weights_, small_, staging_, overflow_;
+  H* tok_emb_ = nullptr;
+  H* output_ = nullptr;
   float* output_norm_ = nullptr;
   float* inv_freq_ = nullptr;
-  std::vector<GpuLayer> layers_;
+  std::vector<GpuLayer<H>> layers_;
 };
 
 // ---------------------------------------------------------------- session
 
-GpuDecoderSession::GpuDecoderSession(const GpuDecoderModel& model, int capacity)
+template <typename H>
+GpuDecoderSession<H>::GpuDecoderSession(const GpuDecoderModel<H>& model, int capacity)
     : model_(model),
       cfg_(model.config()),
       capacity_(capacity),
@@ -433,7 +464,7 @@ GpuDecoderSession::GpuDecoderSession(const GpuDecoderModel& model, int capacity)
   RG_CUBLAS_CHECK(cublasSetWorkspace(cublas_, cublas_workspace_.as<void>(), cublas_workspace_.bytes()));
 
   const size_t kv_per_layer = size_t{2} * cfg_.kv_heads * capacity * cfg_.head_dim;
-  kv_ = DeviceMemory(kv_per_layer * cfg_.layers * sizeof(bf16));
+  kv_ = DeviceMemory(kv_per_layer * cfg_.layers * sizeof(H));
   const int group = cfg_.heads / cfg_.kv_heads;
   // The grid of the decode attention: one split per keys_per_split_ keys of
   // capacity, at most 64 per kv head; at each step only
@@ -465,7 +496,8 @@ GpuDecoderSession::GpuDecoderSession(const GpuDecoderModel& model, int capacity)
   RG_CUDA_CHECK(cudaStreamSynchronize(stream_));
 }
 
-GpuDecoderSession::~GpuDecoderSession() {
+template <typename H>
+GpuDecoderSession<H>::~GpuDecoderSession() {
   for (cudaGraphExec_t& g : graphs_) {
     if (g) cudaGraphExecDestroy(g);
   }
@@ -474,22 +506,26 @@ GpuDecoderSession::~GpuDecoderSession() {
   if (stream_) cudaStreamDestroy(stream_);
 }
 
-bf16* GpuDecoderSession::k_cache(int layer) const {
+template <typename H>
+H* GpuDecoderSession<H>::k_cache(int layer) const {
   const size_t per = static_cast<size_t>(cfg_.kv_heads) * capacity_ * cfg_.head_dim;
-  return kv_.as<bf16>() + 2 * per * layer;
+  return kv_.as<H>() + 2 * per * layer;
 }
-bf16* GpuDecoderSession::v_cache(int layer) const {
+template <typename H>
+H* GpuDecoderSession<H>::v_cache(int layer) const {
   const size_t per = static_cast<size_t>(cfg_.kv_heads) * capacity_ * cfg_.head_dim;
-  return kv_.as<bf16>() + 2 * per * layer + per;
+  return kv_.as<H>() + 2 * per * layer + per;
 }
 
-void GpuDecoderSession::reset() {
+template <typename H>
+void GpuDecoderSession<H>::reset() {
   position_ = 0;
   RG_CUDA_CHECK(cudaMemsetAsync(seen_.as<void>(), 0, seen_.bytes(), stream_));
   RG_CUDA_CHECK(cudaStreamSynchronize(stream_));
 }
 
-void GpuDecoderSession::set_params(const SamplingParams& p) {
+template <typename H>
+void GpuDecoderSession<H>::set_params(const SamplingParams& p) {
   if (p.temperature > 0.f && !(p.top_p > 0.f)) {
     throw std::invalid_argument("top_p must be in (0, 1] (got " + std::to_string(p.top_p) + ")");
   }
@@ -504,16 +540,18 @@ void GpuDecoderSession::set_params(const SamplingParams& p) {
 }
 
 // C[tokens, n_out] = A[tokens, k] W[n_out, k]^T (+ beta C), row-major.
-void GpuDecoderSession::gemm(const bf16* a, const bf16* w, void* c, cudaDataType c_type,
-                             int tokens, int n_out, int k, float beta) {
+template <typename H>
+void GpuDecoderSession<H>::gemm(const H* a, const H* w, void* c, cudaDataType c_type, int tokens,
+                                int n_out, int k, float beta) {
   const float alpha = 1.f;
   RG_CUBLAS_CHECK(cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, n_out, tokens, k, &alpha, w,
-                               CUDA_R_16BF, k, a, CUDA_R_16BF, k, &beta, c, c_type, n_out,
+                               kCudaType<H>, k, a, kCudaType<H>, k, &beta, c, c_type, n_out,
                                CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
 }
 
 // Samples from logits_ the token at step_->position + 1 into h_token_.
-void GpuDecoderSession::enqueue_sample(bool greedy) {
+template <typename H>
+void GpuDecoderSession<H>::enqueue_sample(bool greedy) {
   if (greedy) {
     cuda::argmax_token(logits_.as<float>(), cfg_.vocab_size, argmax_.as<unsigned long long>(),
                        token_out_.as<int32_t>(), decode_launch_);
@@ -526,7 +564,8 @@ void GpuDecoderSession::enqueue_sample(bool greedy) {
                                 cudaMemcpyDeviceToHost, stream_));
 }
 
-void GpuDecoderSession::enqueue_decode_step(bool greedy) {
+template <typename H>
+void GpuDecoderSession<H>::enqueue_decode_step(bool greedy) {
   auto* step = step_.as<cuda::DecodeStepInput>();
   RG_CUDA_CHECK(cudaMemcpyAsync(step, h_step_, kHostStepBytes, cudaMemcpyHostToDevice, stream_));
   const cuda::Launch& l = decode_launch_;
@@ -536,8 +575,8 @@ void GpuDecoderSession::enqueue_decode_step(bool greedy) {
   cuda::embed_tokens(model_.tok_emb(), cfg_.hidden, token, 1, x, seen_.as<uint8_t>(),
                      plain_launch_);
   for (int i = 0; i < cfg_.layers; ++i) {
-    const GpuLayer& w = model_.layers()[i];
-    cuda::GemvQkvEpilogue epi{w.bqkv, model_.inv_freq(), step, model_.q_rows(), model_.kv_rows(),
+    const GpuLayer<H>& w = model_.layers()[i];
+    cuda::GemvQkvEpilogue<H> epi{w.bqkv, model_.inv_freq(), step, model_.q_rows(), model_.kv_rows(),
                               cfg_.head_dim, capacity_, q_.as<float>(), k_cache(i), v_cache(i)};
     cuda::gemv_qkv(w.wqkv, model_.qkv_rows(), cfg_.hidden, x, w.attn_norm, cfg_.rms_norm_eps, epi,
                    l);
@@ -555,7 +594,8 @@ void GpuDecoderSession::enqueue_decode_step(bool greedy) {
   enqueue_sample(greedy);
 }
 
-std::int32_t GpuDecoderSession::decode(std::int32_t token, const SamplingParams& params,
+template <typename H>
+std::int32_t GpuDecoderSession<H>::decode(std::int32_t token, const SamplingParams& params,
                                        std::vector<float>* logits) {
   if (token < 0 || token >= cfg_.vocab_size) {
     throw std::invalid_argument("token id " + std::to_string(token) + " outside the vocabulary (" +
@@ -601,7 +641,8 @@ std::int32_t GpuDecoderSession::decode(std::int32_t token, const SamplingParams&
   return *h_token_;
 }
 
-std::int32_t GpuDecoderSession::prefill(std::span<const std::int32_t> tokens,
+template <typename H>
+std::int32_t GpuDecoderSession<H>::prefill(std::span<const std::int32_t> tokens,
                                         const SamplingParams& params, std::vector<float>* logits,
                                         bool all_logits) {
   const int n = static_cast<int>(tokens.size());
@@ -626,12 +667,12 @@ std::int32_t GpuDecoderSession::prefill(std::span<const std::int32_t> tokens,
     chunk_ = std::max(want, std::min(kPrefillChunk, 2 * chunk_));
     const size_t c = chunk_;
     px_ = DeviceMemory(c * h * sizeof(float));
-    pxn_ = DeviceMemory(c * std::max(h, qr) * sizeof(bf16));
-    pqkv_ = DeviceMemory(c * model_.qkv_rows() * (qkv_f32_ ? sizeof(float) : sizeof(bf16)));
-    pq_ = DeviceMemory(c * qr * sizeof(bf16));
-    pctx_ = DeviceMemory(c * qr * sizeof(bf16));
-    pgu_ = DeviceMemory(c * 2 * in * (gu_f32_ ? sizeof(float) : sizeof(bf16)));
-    pact_ = DeviceMemory(c * in * sizeof(bf16));
+    pxn_ = DeviceMemory(c * std::max(h, qr) * sizeof(H));
+    pqkv_ = DeviceMemory(c * model_.qkv_rows() * (qkv_f32_ ? sizeof(float) : sizeof(H)));
+    pq_ = DeviceMemory(c * qr * sizeof(H));
+    pctx_ = DeviceMemory(c * qr * sizeof(H));
+    pgu_ = DeviceMemory(c * 2 * in * (gu_f32_ ? sizeof(float) : sizeof(H)));
+    pact_ = DeviceMemory(c * in * sizeof(H));
     ptokens_ = DeviceMemory(c * sizeof(int32_t));
   }
   if (all_logits && logits) logits->resize(size_t(n) * cfg_.vocab_size);
@@ -644,39 +685,39 @@ std::int32_t GpuDecoderSession::prefill(std::span<const std::int32_t> tokens,
     cuda::embed_tokens(model_.tok_emb(), h, ptokens_.as<int32_t>(), c, x, seen_.as<uint8_t>(),
                        plain_launch_);
     for (int i = 0; i < cfg_.layers; ++i) {
-      const GpuLayer& l = model_.layers()[i];
-      cuda::rms_norm_rows(x, l.attn_norm, c, h, cfg_.rms_norm_eps, pxn_.as<bf16>(), stream_);
-      gemm(pxn_.as<bf16>(), l.wqkv, pqkv_.as<void>(), qkv_f32_ ? CUDA_R_32F : CUDA_R_16BF, c,
+      const GpuLayer<H>& l = model_.layers()[i];
+      cuda::rms_norm_rows(x, l.attn_norm, c, h, cfg_.rms_norm_eps, pxn_.as<H>(), stream_);
+      gemm(pxn_.as<H>(), l.wqkv, pqkv_.as<void>(), qkv_f32_ ? CUDA_R_32F : kCudaType<H>, c,
            model_.qkv_rows(), h, 0.f);
       if (qkv_f32_) {
         cuda::rope_qkv_rows(pqkv_.as<float>(), l.bqkv, model_.inv_freq(), c, start, qr,
-                            model_.kv_rows(), cfg_.head_dim, capacity_, pq_.as<bf16>(), k_cache(i),
+                            model_.kv_rows(), cfg_.head_dim, capacity_, pq_.as<H>(), k_cache(i),
                             v_cache(i), stream_);
       } else {
-        cuda::rope_qkv_rows(pqkv_.as<bf16>(), l.bqkv, model_.inv_freq(), c, start, qr,
-                            model_.kv_rows(), cfg_.head_dim, capacity_, pq_.as<bf16>(), k_cache(i),
+        cuda::rope_qkv_rows(pqkv_.as<H>(), l.bqkv, model_.inv_freq(), c, start, qr,
+                            model_.kv_rows(), cfg_.head_dim, capacity_, pq_.as<H>(), k_cache(i),
                             v_cache(i), stream_);
       }
-      cuda::attention_prefill(pq_.as<bf16>(), k_cache(i), v_cache(i), c, start, cfg_.heads,
-                              cfg_.kv_heads, cfg_.head_dim, capacity_, pctx_.as<bf16>(), stream_);
-      gemm(pctx_.as<bf16>(), l.wo, x, CUDA_R_32F, c, h, qr, 1.f);
-      cuda::rms_norm_rows(x, l.ffn_norm, c, h, cfg_.rms_norm_eps, pxn_.as<bf16>(), stream_);
-      gemm(pxn_.as<bf16>(), l.wgu, pgu_.as<void>(), gu_f32_ ? CUDA_R_32F : CUDA_R_16BF, c, 2 * in,
+      cuda::attention_prefill(pq_.as<H>(), k_cache(i), v_cache(i), c, start, cfg_.heads,
+                              cfg_.kv_heads, cfg_.head_dim, capacity_, pctx_.as<H>(), stream_);
+      gemm(pctx_.as<H>(), l.wo, x, CUDA_R_32F, c, h, qr, 1.f);
+      cuda::rms_norm_rows(x, l.ffn_norm, c, h, cfg_.rms_norm_eps, pxn_.as<H>(), stream_);
+      gemm(pxn_.as<H>(), l.wgu, pgu_.as<void>(), gu_f32_ ? CUDA_R_32F : kCudaType<H>, c, 2 * in,
            h, 0.f);
       if (gu_f32_) {
-        cuda::silu_mul_rows(pgu_.as<float>(), c, in, pact_.as<bf16>(), stream_);
+        cuda::silu_mul_rows(pgu_.as<float>(), c, in, pact_.as<H>(), stream_);
       } else {
-        cuda::silu_mul_rows(pgu_.as<bf16>(), c, in, pact_.as<bf16>(), stream_);
+        cuda::silu_mul_rows(pgu_.as<H>(), c, in, pact_.as<H>(), stream_);
       }
-      gemm(pact_.as<bf16>(), l.wdown, x, CUDA_R_32F, c, h, in, 1.f);
+      gemm(pact_.as<H>(), l.wdown, x, CUDA_R_32F, c, h, in, 1.f);
     }
     if (all_logits && logits) {
       if (all_logits_.bytes() < size_t(chunk_) * cfg_.vocab_size * sizeof(float)) {
         all_logits_ = DeviceMemory(size_t(chunk_) * cfg_.vocab_size * sizeof(float));
       }
-      cuda::rms_norm_rows(x, model_.output_norm(), c, h, cfg_.rms_norm_eps, pxn_.as<bf16>(),
+      cuda::rms_norm_rows(x, model_.output_norm(), c, h, cfg_.rms_norm_eps, pxn_.as<H>(),
                           stream_);
-      gemm(pxn_.as<bf16>(), model_.output(), all_logits_.as<void>(), CUDA_R_32F, c,
+      gemm(pxn_.as<H>(), model_.output(), all_logits_.as<void>(), CUDA_R_32F, c,
            cfg_.vocab_size, h, 0.f);
       RG_CUDA_CHECK(cudaMemcpyAsync(logits->data() + size_t(done) * cfg_.vocab_size,
                                     all_logits_.as<void>(),
@@ -705,8 +746,13 @@ std::int32_t GpuDecoderSession::prefill(std::span<const std::int32_t> tokens,
   return *h_token_;
 }
 
-std::unique_ptr<DecoderModel> make_model(const DecoderConfig& config, std::string* error,
-                                         int device) {
+// The model for `options` (precision picks the class), or nullptr + *error.
+// Throws on CUDA errors.
+template <class Init>
+std::unique_ptr<DecoderModel> make_model(const DecoderConfig& config,
+                                         const GpuDecoderOptions& options, std::string* error,
+                                         Init init) {
+  const int device = options.device;
   int count = 0;
   if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
     cudaGetLastError();
@@ -722,38 +768,39 @@ std::unique_ptr<DecoderModel> make_model(const DecoderConfig& config, std::strin
     if (error) *error = why;
     return nullptr;
   }
-  return std::make_unique<GpuDecoderModel>(config, device);
+  if (options.precision == DecoderPrecision::kF16) {
+    auto model = std::make_unique<GpuDecoderModel<__half>>(config, device);
+    init(*model);
+    return model;
+  }
+  auto model = std::make_unique<GpuDecoderModel<__nv_bfloat16>>(config, device);
+  init(*model);
+  return model;
 }
 
 }  // namespace
 
 std::unique_ptr<DecoderModel> make_gpu_decoder(const DecoderWeights& weights, std::string* error,
-                                               int device) {
+                                               const GpuDecoderOptions& options) {
   if (std::string why = validate(weights); !why.empty()) {
     if (error) *error = why;
     return nullptr;
   }
   try {
-    auto model = make_model(weights.config, error, device);
-    if (!model) return nullptr;
-    static_cast<GpuDecoderModel*>(model.get())->upload(weights);
-    return model;
+    return make_model(weights.config, options, error, [&](auto& m) { m.upload(weights); });
   } catch (const std::exception& e) {
-    if (error) *error = std::string("GPU decoder (") + device_name(device) + "): " + e.what();
+    if (error) *error = std::string("GPU decoder (") + device_name(options.device) + "): " + e.what();
     return nullptr;
   }
 }
 
 std::unique_ptr<DecoderModel> make_gpu_decoder_random(const DecoderConfig& config,
                                                       std::uint64_t seed, std::string* error,
-                                                      int device) {
+                                                      const GpuDecoderOptions& options) {
   try {
-    auto model = make_model(config, error, device);
-    if (!model) return nullptr;
-    static_cast<GpuDecoderModel*>(model.get())->randomize(seed);
-    return model;
+    return make_model(config, options, error, [&](auto& m) { m.randomize(seed); });
   } catch (const std::exception& e) {
-    if (error) *error = std::string("GPU decoder (") + device_name(device) + "): " + e.what();
+    if (error) *error = std::string("GPU decoder (") + device_name(options.device) + "): " + e.what();
     return nullptr;
   }
 }

@@ -1,7 +1,7 @@
 // kernels/cuda/mma.cuh: tensor-core helpers shared by the flash-attention
 // kernels (attention_mma.cu for the encoder, decoder_attention.cu for the
-// decoder's prefill): mma.sync m16n8k16 bf16 with fp32 accumulators, bf16
-// packing, and the reductions over the 4 lanes of a quad that share a row of
+// decoder's prefill): mma.sync m16n8k16 bf16 or fp16 with fp32 accumulators,
+// packing (convert.cuh's pack2), and the reductions over the 4 lanes of a quad that share a row of
 // the accumulator fragment.
 //
 // Fragment layouts (PTX ISA, mma.m16n8k16, lane = 4 g + t):
@@ -12,22 +12,44 @@
 
 #include <cuda_bf16.h>
 
+#include <cuda_fp16.h>
+
 #include <cstdint>
+
+#include "kernels/cuda/convert.cuh"
 
 namespace rg::kernels::cuda {
 
 __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
-  __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-  return *reinterpret_cast<uint32_t*>(&v);
+  return pack2<__nv_bfloat16>(lo, hi);
 }
 
-__device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
-                                         uint32_t b1) {
+// c += a b for 16-bit A (16x16) and B (16x8) fragments of element type H.
+template <typename H>
+__device__ __forceinline__ void mma16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+                                         uint32_t b1);
+template <>
+__device__ __forceinline__ void mma16816<__nv_bfloat16>(float (&c)[4], const uint32_t (&a)[4],
+                                                        uint32_t b0, uint32_t b1) {
   asm volatile(
       "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
       "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
       : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+template <>
+__device__ __forceinline__ void mma16816<__half>(float (&c)[4], const uint32_t (&a)[4],
+                                                 uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+      "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+                                         uint32_t b1) {
+  mma16816<__nv_bfloat16>(c, a, b0, b1);
 }
 
 __device__ __forceinline__ float quad_max(float v) {

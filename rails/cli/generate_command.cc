@@ -13,7 +13,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: railguard generate --model M --prompt P [--chat] [--max-tokens N]\n"
-    "                          [--device cpu|cuda] [--temperature T] [--seed S]\n"
+    "                          [--device cpu|cuda] [--dtype auto|bfloat16|float16]\n"
+    "                          [--temperature T] [--seed S]\n"
     "\n"
     "Runs a local model (a .gguf file or a Hugging Face model folder) on one prompt,\n"
     "streams the text to stdout, then prints to stderr: prompt tokens, generated\n"
@@ -25,6 +26,8 @@ constexpr const char* kUsage =
     "  --chat             render the prompt through the model's chat template\n"
     "  --max-tokens N     most tokens to generate (default 256)\n"
     "  --device D         cpu or cuda (default: cuda when a GPU is visible)\n"
+    "  --dtype T          GPU 16-bit type: auto (default: float16 for fp16 weights,\n"
+    "                     else bfloat16), bfloat16 or float16\n"
     "  --temperature T    0 (default) is greedy\n"
     "  --seed S           sampling seed (default 0)\n"
     "  --context N        tokens the session holds (default min(4096, model maximum))\n"
@@ -85,6 +88,11 @@ int generate_command(int argc, char** argv) {
     } else if (a == "--device") {
       ok = v == "cpu" || v == "cuda";
       settings.device = v == "cpu" ? llm::local::Device::kCpu : llm::local::Device::kCuda;
+    } else if (a == "--dtype") {
+      ok = v == "auto" || v == "bfloat16" || v == "float16";
+      settings.dtype = v == "float16"    ? llm::local::GpuDtype::kF16
+                       : v == "bfloat16" ? llm::local::GpuDtype::kBF16
+                                         : llm::local::GpuDtype::kAuto;
     } else if (a == "--temperature") {
       try {
         settings.sampling.temperature = std::stof(v);

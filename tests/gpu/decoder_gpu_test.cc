@@ -73,20 +73,29 @@ float top2_margin(const std::vector<float>& v) {
   return s[0] - s[1];
 }
 
-std::unique_ptr<DecoderModel> gpu(const DecoderWeights& w) {
+std::unique_ptr<DecoderModel> gpu(const DecoderWeights& w,
+                                  DecoderPrecision precision = DecoderPrecision::kBF16) {
   std::string error;
-  auto m = make_gpu_decoder(w, &error);
+  GpuDecoderOptions options;
+  options.precision = precision;
+  auto m = make_gpu_decoder(w, &error, options);
   INFO("make_gpu_decoder: " << error);
   REQUIRE(m != nullptr);
   return m;
 }
 
+struct Errors {
+  double prefill = 0, decode_only = 0;
+};
+
 // Prefill `n` tokens on both, then `steps` teacher-forced decode steps with the
 // CPU's greedy tokens; bf16 activations keep the GPU within ~1e-2.
-void compare(const DecoderConfig& c, DType dtype, int n, int steps, uint32_t seed) {
+Errors compare(const DecoderConfig& c, DType dtype, int n, int steps, uint32_t seed,
+               DecoderPrecision precision = DecoderPrecision::kBF16) {
   auto owned = t::random_decoder(c, dtype, seed);
   auto cpu = make_cpu_decoder(owned->weights);
-  auto g = gpu(owned->weights);
+  auto g = gpu(owned->weights, precision);
+  REQUIRE(g->describe().find(to_string(precision)) != std::string::npos);
   auto cs = cpu->new_session(n + steps + 1);
   auto gs = g->new_session(n + steps + 1);
   const auto prompt = random_tokens(n, c.vocab_size, seed + 1);
@@ -100,7 +109,8 @@ void compare(const DecoderConfig& c, DType dtype, int n, int steps, uint32_t see
     const size_t off = size_t(i) * c.vocab_size;
     worst = std::max(worst, rel_error(gl.data() + off, cl.data() + off, c.vocab_size));
   }
-  const std::string label = std::string(dtype_name(dtype)) + " hd" + std::to_string(c.head_dim) +
+  const std::string label = std::string(to_string(precision)) + " engine, " +
+                            dtype_name(dtype) + " weights, hd" + std::to_string(c.head_dim) +
                             " group " + std::to_string(c.heads / c.kv_heads) +
                             (c.qkv_bias ? " bias" : "") + (c.tied_embeddings ? " tied" : "");
   MESSAGE(label << ": prefill max rel error " << worst);
@@ -149,6 +159,7 @@ void compare(const DecoderConfig& c, DType dtype, int n, int steps, uint32_t see
   // Only bf16 files reach the GPU unrounded; F32/F16/Q8_0 weights are
   // rounded to bf16 on upload, the CPU keeps them exact.
   CHECK(worst_step < (dtype == DType::kBF16 ? 2e-2 : 4e-2));
+  return {worst, worst_step};
 }
 
 }  // namespace
@@ -182,6 +193,52 @@ TEST_CASE("GPU decoder: F16 and Q8_0 weights convert like the CPU's") {
   if (!have_gpu()) return;
   compare(config(256, 4, 2, 64), DType::kF16, 50, 6, 7);
   compare(config(256, 4, 2, 64), DType::kQ8_0, 50, 6, 8);
+}
+
+TEST_CASE("GPU decoder, f16 engine: the same checks, and 11-bit rounding lands closer to fp32") {
+  if (!have_gpu()) return;
+  // Every kernel is the same template for both types: an f16 engine that
+  // still rounded anything to bf16 (a missed conversion, the bf16 mma on
+  // fp16 bits) would be no closer, or off by orders of magnitude.
+  struct Case {
+    DecoderConfig c;
+    DType dtype;
+    int n;
+  };
+  DecoderConfig q = config(448, 7, 1, 64);
+  q.architecture = "qwen2";
+  q.qkv_bias = true;
+  const Case cases[] = {{config(256, 4, 1, 64), DType::kBF16, 70},
+                        {config(512, 4, 2, 128), DType::kBF16, 130},
+                        {q, DType::kBF16, 65},
+                        {config(256, 4, 2, 64), DType::kF16, 50}};
+  uint32_t seed = 40;
+  for (const Case& k : cases) {
+    const Errors b = compare(k.c, k.dtype, k.n, 8, seed, DecoderPrecision::kBF16);
+    const Errors f = compare(k.c, k.dtype, k.n, 8, seed, DecoderPrecision::kF16);
+    seed += 2;
+    MESSAGE("  prefill error f16 / bf16 = " << f.prefill / b.prefill << ", decode-only "
+                                            << f.decode_only / b.decode_only);
+    CHECK(f.prefill < b.prefill / 3);
+    CHECK(f.decode_only < b.decode_only / 3);
+  }
+}
+
+TEST_CASE("GPU decoder, f16 engine: weights beyond fp16's range are refused by name") {
+  if (!have_gpu()) return;
+  const DecoderConfig c = config(256, 4, 2, 64);
+  auto owned = t::random_decoder(c, DType::kF32, 17);
+  // One value of layer 1's down projection past 65504.
+  float* down = const_cast<float*>(static_cast<const float*>(owned->weights.layers[1].w_down.data));
+  down[5] = 1.0e5f;
+  std::string error;
+  GpuDecoderOptions f16;
+  f16.precision = DecoderPrecision::kF16;
+  CHECK(make_gpu_decoder(owned->weights, &error, f16) == nullptr);
+  MESSAGE(error);
+  CHECK(error.find("layer 1 w_down") != std::string::npos);
+  CHECK(error.find("65504") != std::string::npos);
+  CHECK(make_gpu_decoder(owned->weights, &error) != nullptr);  // bf16 holds it
 }
 
 TEST_CASE("GPU decoder: chunked prefill (> 2048 tokens) and continued prefill") {

@@ -78,10 +78,16 @@ Result<std::shared_ptr<LocalEngine>> LocalEngine::open(const LocalSettings& sett
   try {
     if (settings.device != Device::kCpu) {
       std::string gpu_error;
-      if (settings.device == Device::kCuda || rg_cuda_device_count() > 0)
-        e->decoder_ = kernels::make_gpu_decoder(e->model_->weights, &gpu_error);
-      else
+      if (settings.device == Device::kCuda || rg_cuda_device_count() > 0) {
+        kernels::GpuDecoderOptions options;
+        options.precision = settings.dtype == GpuDtype::kAuto
+                                ? kernels::default_decoder_precision(e->model_->weights)
+                                : settings.dtype == GpuDtype::kF16 ? kernels::DecoderPrecision::kF16
+                                                                   : kernels::DecoderPrecision::kBF16;
+        e->decoder_ = kernels::make_gpu_decoder(e->model_->weights, &gpu_error, options);
+      } else {
         gpu_error = "no GPU visible";
+      }
       if (!e->decoder_ && settings.device == Device::kCuda)
         return e->error(ErrorCode::kBadConfig, "device cuda: " + gpu_error);
       if (!e->decoder_)

@@ -41,7 +41,7 @@ std::string read_string(const json& v, std::string& out) {
 }
 
 constexpr const char* kKnown =
-    "device, max_tokens, context, temperature, top_k, top_p, repetition_penalty, seed, "
+    "device, dtype, max_tokens, context, temperature, top_k, top_p, repetition_penalty, seed, "
     "chat_template, threads, model";
 
 }  // namespace
@@ -64,6 +64,15 @@ Result<LocalSettings> parse_local_settings(const ProviderSettings& settings) {
           else if (d == "cuda" || d == "gpu") s.device = Device::kCuda;
           else if (d == "auto") s.device = Device::kAuto;
           else err = "expected cpu, cuda or auto, got " + v.dump();
+        }
+      } else if (key == "dtype") {
+        std::string d;
+        err = read_string(v, d);
+        if (err.empty()) {
+          if (d == "auto") s.dtype = GpuDtype::kAuto;
+          else if (d == "bfloat16" || d == "bf16") s.dtype = GpuDtype::kBF16;
+          else if (d == "float16" || d == "f16" || d == "fp16" || d == "half") s.dtype = GpuDtype::kF16;
+          else err = "expected auto, bfloat16 or float16, got " + v.dump();
         }
       } else if (key == "max_tokens") {
         err = read_int(v, 1, s.max_tokens);

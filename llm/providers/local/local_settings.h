@@ -7,6 +7,8 @@
 //       model: /models/Llama-3.2-1B-Instruct      # HF folder or .gguf file
 //       parameters:
 //         device: cuda            # cuda | cpu; default cuda when a GPU is visible
+//         dtype: auto             # GPU: auto | bfloat16 | float16 (kernels::DecoderPrecision);
+//                                 # auto = float16 for fp16 weights, else bfloat16
 //         max_tokens: 256         # per call, unless the call sets it
 //         context: 4096           # tokens a session holds; default min(4096, max_positions)
 //         temperature: 0          # <= 0 is greedy
@@ -30,10 +32,12 @@
 namespace rg::llm::local {
 
 enum class Device { kAuto, kCpu, kCuda };
+enum class GpuDtype { kAuto, kBF16, kF16 };
 
 struct LocalSettings {
   std::string model_path;
   Device device = Device::kAuto;
+  GpuDtype dtype = GpuDtype::kAuto;
   int max_tokens = 256;
   int context = 0;  // 0 = min(4096, max_positions)
   kernels::SamplingParams sampling;

@@ -52,9 +52,12 @@ HF's greedy decode recomputes the whole sequence at each step in fp32 (no KV
 cache), the plainest form of the same function.
 
 compare runs hf_check (C++) on each model: from the HF folder and from GGUFs
-our converter writes (bf16 strict, q8_0 reported only), on the GPU, plus the
+our converter writes (bf16 strict, q8_0 reported only), on the GPU with both
+engine precisions (gpu-bf16, gpu-f16: kernels::DecoderPrecision), plus the
 fp32 CPU reference for --cpu-models (default: the smallest model present),
-and prints one table; exit 1 when a strict run fails (prefill max relative
+and prints one table; the strict GPU rows are the f16 engine's (gpu-bf16
+rows are judged and shown, not failed: bf16 rounding alone exceeds 1e-2 at
+the 1B shape, HF's own bf16 forward by more); exit 1 when a strict run fails (prefill max relative
 error vs HF fp32 >= 1e-2, 1e-4 on the CPU, or a greedy mismatch where HF's
 top-2 margin > 1e-2) or hf_check could not run.
 
@@ -512,20 +515,22 @@ def cmd_compare(args):
                          "free_prefix": None, "steps": None, "verdict": "(context)"})
         rows.extend(got)
 
-    print("\n%-13s %-9s %-4s %13s %13s %8s %8s %7s  %s" % (
+    print("\n%-13s %-9s %-8s %13s %13s %8s %8s %7s  %s" % (
         "model", "source", "dev", "prefill/fp32", "prefill/bf16", "decided", "mismatch", "free", "result"))
     for r in rows:
         free = "-" if r.get("free_prefix") is None else "%d/%d" % (r["free_prefix"], r["steps"])
         dec = "-" if r.get("decided") is None else str(r["decided"])
         mis = "-" if r.get("mismatches") is None else str(r["mismatches"])
-        print("%-13s %-9s %-4s %13s %13s %8s %8s %7s  %s%s" % (
+        print("%-13s %-9s %-8s %13s %13s %8s %8s %7s  %s%s" % (
             r["model"], r["source"], r["device"], fmt(r.get("prefill_max_fp32")), fmt(r.get("prefill_max_bf16")),
             dec, mis, free, r["verdict"], ("  " + r["error"][:100]) if r.get("error") else ""))
     bad = [r for r in rows if r.get("strict") and r["verdict"] != "PASS"]
     for r in bad:
         failed.append("%s %s %s: %s" % (r["model"], r["source"], r["device"], r.get("error") or "over the bounds"))
     print("\ncriteria: prefill max rel err vs HF fp32 < 1e-2 (GPU) / 1e-4 (CPU fp32); no greedy mismatch where "
-          "HF's top-2 margin > 1e-2; q8_0 reported only")
+          "HF's top-2 margin > 1e-2; strict: the f16 engine (gpu-f16) and the CPU; gpu-bf16 rows get a verdict "
+          "but do not fail the run (bf16 rounding alone exceeds 1e-2 at hidden 2048, HF's bf16 too); "
+          "q8_0 reported only")
     if failed:
         print("FAILED:\n  " + "\n  ".join(failed))
         return 1

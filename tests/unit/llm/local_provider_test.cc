@@ -266,6 +266,8 @@ TEST_CASE("errors name the model path, the parameter and the numbers") {
 
   CHECK(make_error("").find("no model") != std::string::npos);
   CHECK(make_error(missing, {{"device", "tpu"}}).find("parameters.device") != std::string::npos);
+  e = make_error(missing, {{"dtype", "float8"}});
+  CHECK(e.find("parameters.dtype: expected auto, bfloat16 or float16, got \"float8\"") != std::string::npos);
   CHECK(make_error(missing, {{"temprature", 1}}).find("parameters.temprature: unknown parameter") !=
         std::string::npos);
   CHECK(make_error(missing, {{"chat_template", "vicuna"}}).find("known: auto, llama3") != std::string::npos);
@@ -278,6 +280,9 @@ TEST_CASE("errors name the model path, the parameter and the numbers") {
   CHECK(e.find("cannot load") != std::string::npos);
 
   const std::string path = write_chatml_model(d);
+  // dtype is the GPU engine's; every spelling it documents is accepted.
+  for (const char* t : {"auto", "bfloat16", "bf16", "float16", "fp16", "half"})
+    CHECK(make(path, {{"device", "cpu"}, {"dtype", t}}) != nullptr);
   e = make_error(path, {{"device", "cpu"}, {"context", 4096}});
   CHECK(e.find("context 4096 exceeds the model's max_positions 2048") != std::string::npos);
 
