@@ -413,6 +413,18 @@ def make_one(args, name, out):
     smax, _ = rel_errors(torch, tf16, steps)
     ctx = {"prefill_max": pmax, "prefill_mean": pmean, "step_max": smax,
            "decided": len(decided), "mismatches": bf16_mismatch}
+    # 5. fp16 (context for our fp16 engine): the same files loaded as fp16
+    # (exact for these weights), everything in fp16, residual included.
+    ref = load(torch.float16)
+    with torch.no_grad():
+        preh = ref(prompt[None], use_cache=False).logits[0].float()
+        tfh = ref(seq[None, :-1], use_cache=False).logits[0, args.prompt_len - 1:].float()
+    del ref
+    torch.cuda.empty_cache()
+    hmax, hmean = rel_errors(torch, preh, pre32)
+    ctx_f16 = {"prefill_max": hmax, "prefill_mean": hmean, "step_max": rel_errors(torch, tfh, steps)[0],
+               "decided": len(decided),
+               "mismatches": sum(1 for i in decided if int(torch.argmax(tfh[i])) != greedy[i])}
 
     write_f32(os.path.join(ref_dir, "prefill_fp32.f32"), pre32)
     write_f32(os.path.join(ref_dir, "prefill_bf16.f32"), pre16)
@@ -422,7 +434,7 @@ def make_one(args, name, out):
         "vocab_size": V, "prompt": [int(x) for x in prompt.tolist()], "greedy": greedy, "margins": margins,
         "files": {"prefill_fp32": "prefill_fp32.f32", "prefill_bf16": "prefill_bf16.f32",
                   "steps_fp32": "steps_fp32.f32"},
-        "hf_bf16_vs_fp32": ctx, "notes": notes,
+        "hf_bf16_vs_fp32": ctx, "hf_f16_vs_fp32": ctx_f16, "notes": notes,
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
         "seed": args.seed, "init": args.init,
     }
@@ -508,11 +520,13 @@ def cmd_compare(args):
         rc = proc.wait()
         if not got or (rc != 0 and all(r["verdict"] != "FAIL" for r in got)):
             failed.append("%s: hf_check exited %d with %d result rows" % (n, rc, len(got)))
-        ctx = meta.get("hf_bf16_vs_fp32")
-        if ctx:
-            rows.append({"model": n, "source": "HF bf16", "device": "gpu", "prefill_max_fp32": ctx.get("prefill_max"),
-                         "prefill_max_bf16": None, "decided": ctx.get("decided"), "mismatches": ctx.get("mismatches"),
-                         "free_prefix": None, "steps": None, "verdict": "(context)"})
+        for key, label in (("hf_bf16_vs_fp32", "HF bf16"), ("hf_f16_vs_fp32", "HF f16")):
+            ctx = meta.get(key)
+            if ctx:
+                rows.append({"model": n, "source": label, "device": "gpu", "prefill_max_fp32": ctx.get("prefill_max"),
+                             "prefill_max_bf16": None, "decided": ctx.get("decided"),
+                             "mismatches": ctx.get("mismatches"), "free_prefix": None, "steps": None,
+                             "verdict": "(context)"})
         rows.extend(got)
 
     print("\n%-13s %-9s %-8s %13s %13s %8s %8s %7s  %s" % (
