@@ -81,6 +81,9 @@ struct DecoderConfig {
   RopeStyle rope_style = RopeStyle::kHalf;
   bool qkv_bias = false;
   bool tied_embeddings = false;
+  // Sliding-window attention (Mistral v0.1: 4096): a query at position i
+  // attends to keys j with i - window < j <= i. 0 = full causal attention.
+  int sliding_window = 0;
 };
 
 // Inverse frequencies of the rotary embedding, head_dim / 2 of them, with the

@@ -196,6 +196,8 @@ std::string validate(const DecoderWeights& weights) {
   positive("kv_heads", c.kv_heads);
   positive("head_dim", c.head_dim);
   if (c.max_positions < 0) p.add("config.max_positions = " + std::to_string(c.max_positions) + ", must be >= 0");
+  if (c.sliding_window < 0)
+    p.add("config.sliding_window = " + std::to_string(c.sliding_window) + ", must be >= 0 (0 = off)");
   if (!p.text().empty()) return p.text();  // shapes below would be meaningless
   if (c.heads % c.kv_heads != 0)
     p.add("config.heads = " + std::to_string(c.heads) + " is not a multiple of config.kv_heads = " +

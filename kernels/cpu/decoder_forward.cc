@@ -267,19 +267,22 @@ class CpuSession final : public DecoderSession {
           std::copy_n(v.data() + sz(t, KV) + sz(g, D), D, cache_row(v_cache_, l, g, p0 + t));
         }
 
-      // Causal attention: token t sees positions 0 .. p0 + t. Query head n
-      // reads kv head n / group (GQA).
+      // Causal attention: token t sees positions first .. p0 + t (first = 0,
+      // or the start of the sliding window). Query head n reads kv head
+      // n / group (GQA).
       const std::size_t pairs = sz(T, NQ);
       const double work = static_cast<double>(pairs) * (p0 + T) * D;
       parallel_for(work < 2e5 ? 1 : w.threads, pairs, [&](std::size_t pair) {
         const int t = static_cast<int>(pair / static_cast<std::size_t>(NQ));
         const int n = static_cast<int>(pair % static_cast<std::size_t>(NQ));
-        const int g = n / group, keys = p0 + t + 1;
+        const int g = n / group, pos = p0 + t;
+        const int first = c.sliding_window > 0 ? std::max(0, pos - c.sliding_window + 1) : 0;
+        const int keys = pos + 1 - first;
         const float* qv = q.data() + sz(t, Q) + sz(n, D);
         std::vector<float> p(static_cast<std::size_t>(keys));
         float max_score = -INFINITY;
         for (int j = 0; j < keys; ++j) {
-          const float* kv = cache_row(k_cache_, l, g, j);
+          const float* kv = cache_row(k_cache_, l, g, first + j);
           float dot = 0.0f;
           for (int d = 0; d < D; ++d) dot += qv[d] * kv[d];
           p[static_cast<std::size_t>(j)] = dot * scale;
@@ -294,7 +297,7 @@ class CpuSession final : public DecoderSession {
         std::fill_n(o, D, 0.0f);
         for (int j = 0; j < keys; ++j) {
           const float pj = p[static_cast<std::size_t>(j)] / sum;
-          const float* vv = cache_row(v_cache_, l, g, j);
+          const float* vv = cache_row(v_cache_, l, g, first + j);
           for (int d = 0; d < D; ++d) o[d] += pj * vv[d];
         }
       });

@@ -76,7 +76,7 @@ template <int kHeadDim, typename H>
 __global__ void __launch_bounds__(kDecodeWarps * 32)
     attention_decode_kernel(const float* q, const H* k_cache, const H* v_cache,
                             const DecodeStepInput* step, int group, int capacity,
-                            int splits, int keys_per_split, float scale,
+                            int splits, int keys_per_split, int window, float scale,
                             float* __restrict__ partial, int* __restrict__ counters,
                             float* __restrict__ out) {
   using Vec = LaneVec<kHeadDim, H>;
@@ -91,12 +91,15 @@ __global__ void __launch_bounds__(kDecodeWarps * 32)
   // q and the newest K/V row come from the previous kernel (PDL overlaps it
   // with this one's start): every such read goes through L2 (__ldcg).
   const int len = __ldcg(&step->position) + 1;
+  // Keys first .. len-1: all of them, or the last `window` (sliding window).
+  const int first = window > 0 ? max(0, len - window) : 0;
+  const int count = len - first;
   // The grid is fixed (a captured graph replays it at every position); only
   // as many splits work as the context needs, the others leave at once.
-  const int active = min(splits, (len + keys_per_split - 1) / keys_per_split);
+  const int active = min(splits, (count + keys_per_split - 1) / keys_per_split);
   if (split >= active) return;
-  const int chunk = (len + active - 1) / active;
-  const int k0 = split * chunk;
+  const int chunk = (count + active - 1) / active;
+  const int k0 = first + split * chunk;
   const int k1 = min(len, k0 + chunk);
 
   float qv[kMaxGroup][kN];
@@ -276,7 +279,8 @@ template <int kHeadDim, typename H>
 __global__ void __launch_bounds__(kWarps * 32)
     attention_prefill_kernel(const H* __restrict__ q, const H* __restrict__ k_cache,
                              const H* __restrict__ v_cache, int n, int start, int heads,
-                             int group, int capacity, float scale, H* __restrict__ ctx) {
+                             int group, int capacity, int window, float scale,
+                             H* __restrict__ ctx) {
   constexpr int kStride = kHeadDim + 8;  // elements per smem row: 16-byte rows, no bank conflicts
   constexpr int kDimChunks = kHeadDim / 16;
   constexpr int kDimTiles = kHeadDim / 8;
@@ -326,6 +330,11 @@ __global__ void __launch_bounds__(kWarps * 32)
 
   const int last_pos = start + min(n, (qtile + 1) * kQueryTile) - 1;  // block's last query
   const int first_pos = start + qtile * kQueryTile;
+  // Sliding window: keys below first_pos - window + 1 are seen by no query
+  // of the block (tiles before it are skipped), keys below last_pos - window
+  // + 1 by some (those tiles are masked).
+  const int key_begin = window > 0 ? max(0, first_pos - window + 1) / kKeyTile * kKeyTile : 0;
+  const int unmasked_from = window > 0 ? last_pos - window + 1 : 0;
   const H* kh = k_cache + static_cast<size_t>(kvh) * capacity * kHeadDim;
   const H* vh = v_cache + static_cast<size_t>(kvh) * capacity * kHeadDim;
 
@@ -344,9 +353,9 @@ __global__ void __launch_bounds__(kWarps * 32)
     }
     asm volatile("cp.async.commit_group;\n" ::);
   };
-  load_tile(0, 0);
+  load_tile(key_begin, 0);
   int stage = 0;
-  for (int key0 = 0; key0 <= last_pos; key0 += kKeyTile, stage ^= 1) {
+  for (int key0 = key_begin; key0 <= last_pos; key0 += kKeyTile, stage ^= 1) {
     if (key0 + kKeyTile <= last_pos) {
       load_tile(key0 + kKeyTile, stage ^ 1);
       asm volatile("cp.async.wait_group 1;\n" ::);
@@ -377,7 +386,8 @@ __global__ void __launch_bounds__(kWarps * 32)
 #pragma unroll
       for (int e = 0; e < 4; ++e) s[j][e] *= scale;
     }
-    // Causal mask, only where this tile reaches past the block's first query.
+    // Causal mask, only where this tile reaches past the block's first query;
+    // the window's lower edge, only where the tile starts below it.
     if (key0 + kKeyTile - 1 > first_pos) {
 #pragma unroll
       for (int j = 0; j < kKeyTiles; ++j) {
@@ -386,6 +396,17 @@ __global__ void __launch_bounds__(kWarps * 32)
           const int key = key0 + 8 * j + 2 * t + e;
           if (key > pos_a) s[j][e] = -INFINITY;
           if (key > pos_b) s[j][2 + e] = -INFINITY;
+        }
+      }
+    }
+    if (key0 < unmasked_from) {
+#pragma unroll
+      for (int j = 0; j < kKeyTiles; ++j) {
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int key = key0 + 8 * j + 2 * t + e;
+          if (key <= pos_a - window) s[j][e] = -INFINITY;
+          if (key <= pos_b - window) s[j][2 + e] = -INFINITY;
         }
       }
     }
@@ -439,22 +460,22 @@ bool attention_decode_supports(int head_dim, int group) {
 template <typename H>
 void attention_decode(const float* q, const H* k_cache, const H* v_cache,
                       const DecodeStepInput* step, int heads, int kv_heads, int head_dim,
-                      int capacity, int splits, int keys_per_split, float* partial,
+                      int capacity, int window, int splits, int keys_per_split, float* partial,
                       int* counters, float* out, const Launch& l) {
   const int group = heads / kv_heads;
   const dim3 grid(kv_heads, splits);
   const float scale = 1.f / sqrtf(static_cast<float>(head_dim));
   auto kernel = head_dim == 64 ? attention_decode_kernel<64, H> : attention_decode_kernel<128, H>;
   launch_kernel(kernel, grid, dim3(kDecodeWarps * 32), 0, l, "attention_decode_kernel", q, k_cache,
-                v_cache, step, group, capacity, splits, keys_per_split, scale, partial, counters,
-                out);
+                v_cache, step, group, capacity, splits, keys_per_split, window, scale, partial,
+                counters, out);
 }
 
 bool attention_prefill_supports(int head_dim) { return head_dim == 64 || head_dim == 128; }
 
 template <typename H>
 void attention_prefill(const H* q, const H* k_cache, const H* v_cache, int n, int start,
-                       int heads, int kv_heads, int head_dim, int capacity, H* ctx,
+                       int heads, int kv_heads, int head_dim, int capacity, int window, H* ctx,
                        cudaStream_t stream) {
   const dim3 grid((n + kQueryTile - 1) / kQueryTile, heads);
   // Scores in base 2: q is scaled by log2(e) / sqrt(head_dim) and the
@@ -467,15 +488,16 @@ void attention_prefill(const H* q, const H* k_cache, const H* v_cache, int n, in
   RG_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      static_cast<int>(smem)));
   kernel<<<grid, kWarps * 32, smem, stream>>>(q, k_cache, v_cache, n, start, heads, group,
-                                             capacity, scale, ctx);
+                                             capacity, window, scale, ctx);
   RG_CUDA_CHECK_LAUNCH("attention_prefill_kernel");
 }
 
 #define INSTANTIATE(H)                                                                         \
   template void attention_decode<H>(const float*, const H*, const H*, const DecodeStepInput*, int, \
-                                    int, int, int, int, int, float*, int*, float*, const Launch&); \
+                                    int, int, int, int, int, int, float*, int*, float*,            \
+                                    const Launch&);                                                \
   template void attention_prefill<H>(const H*, const H*, const H*, int, int, int, int, int, int, \
-                                     H*, cudaStream_t);
+                                     int, H*, cudaStream_t);
 DECODER_FOR_EACH_HALF(INSTANTIATE)
 #undef INSTANTIATE
 

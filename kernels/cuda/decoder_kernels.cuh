@@ -126,19 +126,21 @@ void fill_random_f32(float* dst, int64_t count, float mean, float std, uint64_t 
 // partial: [kv_heads * splits * group * (head_dim + 2)] floats, counters:
 // [kv_heads] ints that start at 0 and are left at 0.
 bool attention_decode_supports(int head_dim, int group);
+// window > 0: only the last `window` keys (sliding-window attention).
 template <typename H>
 void attention_decode(const float* q, const H* k_cache, const H* v_cache,
                       const DecodeStepInput* step, int heads, int kv_heads, int head_dim,
-                      int capacity, int splits, int keys_per_split, float* partial,
+                      int capacity, int window, int splits, int keys_per_split, float* partial,
                       int* counters, float* out, const Launch& l);
 // Keys a split covers before the next one is used (at most 64 splits).
 int attention_decode_default_keys_per_split();
 // Prefill: queries at positions start .. start+n-1 (q [n, heads*head_dim],
-// rotated), causal over the cache; ctx [n, heads*head_dim].
+// rotated), causal over the cache (window > 0: keys j > position - window
+// only); ctx [n, heads*head_dim].
 bool attention_prefill_supports(int head_dim);
 template <typename H>
 void attention_prefill(const H* q, const H* k_cache, const H* v_cache, int n, int start,
-                       int heads, int kv_heads, int head_dim, int capacity, H* ctx,
+                       int heads, int kv_heads, int head_dim, int capacity, int window, H* ctx,
                        cudaStream_t stream);
 
 // ---------------------------------------------------------------- sampling

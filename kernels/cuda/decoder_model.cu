@@ -581,7 +581,8 @@ void GpuDecoderSession<H>::enqueue_decode_step(bool greedy) {
     cuda::gemv_qkv(w.wqkv, model_.qkv_rows(), cfg_.hidden, x, w.attn_norm, cfg_.rms_norm_eps, epi,
                    l);
     cuda::attention_decode(q_.as<float>(), k_cache(i), v_cache(i), step, cfg_.heads,
-                           cfg_.kv_heads, cfg_.head_dim, capacity_, splits_, keys_per_split_,
+                           cfg_.kv_heads, cfg_.head_dim, capacity_, cfg_.sliding_window, splits_,
+                           keys_per_split_,
                            partial_.as<float>(),
                            counters_.as<int>(), attn_.as<float>(), l);
     cuda::gemv_residual(w.wo, cfg_.hidden, model_.q_rows(), attn_.as<float>(), x, l);
@@ -699,7 +700,8 @@ std::int32_t GpuDecoderSession<H>::prefill(std::span<const std::int32_t> tokens,
                             v_cache(i), stream_);
       }
       cuda::attention_prefill(pq_.as<H>(), k_cache(i), v_cache(i), c, start, cfg_.heads,
-                              cfg_.kv_heads, cfg_.head_dim, capacity_, pctx_.as<H>(), stream_);
+                              cfg_.kv_heads, cfg_.head_dim, capacity_, cfg_.sliding_window,
+                              pctx_.as<H>(), stream_);
       gemm(pctx_.as<H>(), l.wo, x, CUDA_R_32F, c, h, qr, 1.f);
       cuda::rms_norm_rows(x, l.ffn_norm, c, h, cfg_.rms_norm_eps, pxn_.as<H>(), stream_);
       gemm(pxn_.as<H>(), l.wgu, pgu_.as<void>(), gu_f32_ ? CUDA_R_32F : kCudaType<H>, c, 2 * in,

@@ -142,6 +142,7 @@ ConvertResult convert_to_gguf(const std::string& hf_dir, const std::string& out_
   }
   g.set(arch + ".attention.layer_norm_rms_epsilon", GgufValue::f32(c.rms_norm_eps));
   g.set(arch + ".rope.freq_base", GgufValue::f32(c.rope_theta));
+  if (c.sliding_window > 0) u32("attention.sliding_window", c.sliding_window);
   if (c.rope_scaling.kind == kernels::RopeScaling::Kind::kLinear) {
     g.set(arch + ".rope.scaling.type", GgufValue::str("linear"));
     g.set(arch + ".rope.scaling.factor", GgufValue::f32(c.rope_scaling.factor));

@@ -146,6 +146,12 @@ HfModelConfig config_from_hf_json(std::string_view json_text, const std::string&
   d.kv_heads = get_int(c, "num_key_value_heads", source, d.heads);
   d.head_dim = get_int(c, "head_dim", source, d.heads > 0 ? d.hidden / d.heads : 0);
   d.max_positions = get_int(c, "max_position_embeddings", source, 0);
+  // Mistral's window (v0.1: 4096; null from v0.2 on). Qwen2 carries the key
+  // too but only uses it with use_sliding_window, refused above.
+  if (!qwen2 && c.contains("sliding_window") && !c["sliding_window"].is_null()) {
+    d.sliding_window = get_int(c, "sliding_window", source);
+    if (d.sliding_window <= 0) fail(source, "sliding_window must be positive or null");
+  }
   d.rms_norm_eps = static_cast<float>(get_number(c, "rms_norm_eps", source, 1e-6));
   d.rope_theta = static_cast<float>(get_number(c, "rope_theta", source, 10000.0));
   if (c.contains("rope_parameters") && c["rope_parameters"].is_object())
@@ -217,6 +223,9 @@ DecoderConfig config_from_gguf(const kernels::formats::GgufFile& f) {
     fail(source, arch + ".rope.dimension_count = " + std::to_string(req_int(arch + ".rope.dimension_count")) +
                      ": partial rotary embeddings are not supported (head size " + std::to_string(d.head_dim) + ")");
   d.max_positions = req_int(arch + ".context_length");
+  // Written by our converter for Mistral v0.1-style models (llama.cpp's own
+  // conversions leave it out, and then attention is full).
+  d.sliding_window = opt_int(arch + ".attention.sliding_window", 0);
   const double eps = opt_float(arch + ".attention.layer_norm_rms_epsilon", -1);
   if (!(eps > 0)) fail(source, arch + ".attention.layer_norm_rms_epsilon is missing or not positive");
   d.rms_norm_eps = static_cast<float>(eps);

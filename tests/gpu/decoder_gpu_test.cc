@@ -112,7 +112,8 @@ Errors compare(const DecoderConfig& c, DType dtype, int n, int steps, uint32_t s
   const std::string label = std::string(to_string(precision)) + " engine, " +
                             dtype_name(dtype) + " weights, hd" + std::to_string(c.head_dim) +
                             " group " + std::to_string(c.heads / c.kv_heads) +
-                            (c.qkv_bias ? " bias" : "") + (c.tied_embeddings ? " tied" : "");
+                            (c.qkv_bias ? " bias" : "") + (c.tied_embeddings ? " tied" : "") +
+                            (c.sliding_window ? " window " + std::to_string(c.sliding_window) : "");
   MESSAGE(label << ": prefill max rel error " << worst);
   // Prefill rounds activations to bf16 between the GEMMs (as HF's bf16 does);
   // these test models have large weights (std 0.08), which amplifies that
@@ -187,6 +188,22 @@ TEST_CASE("GPU decoder: Qwen2 (qkv bias, group 7), tied + llama3 scaling, interl
   DecoderConfig il = config(256, 4, 2, 64);
   il.rope_style = RopeStyle::kInterleaved;
   compare(il, DType::kBF16, 40, 6, 6);
+}
+
+TEST_CASE("GPU decoder: sliding-window attention (Mistral v0.1) matches the CPU reference") {
+  if (!have_gpu()) return;
+  // Window 40 over 130 + 12 tokens: prefill tiles skipped and masked at the
+  // window's lower edge, decode reading only the window.
+  DecoderConfig a = config(256, 4, 2, 64);
+  a.sliding_window = 40;
+  compare(a, DType::kBF16, 130, 12, 21);
+  // Window 300 over 420 + 8 tokens: several decode splits that start inside
+  // the cache; head_dim 128.
+  DecoderConfig b = config(512, 4, 1, 128);
+  b.sliding_window = 300;
+  compare(b, DType::kBF16, 420, 8, 22);
+  // The same window in the f16 engine.
+  compare(a, DType::kBF16, 130, 12, 23, DecoderPrecision::kF16);
 }
 
 TEST_CASE("GPU decoder: F16 and Q8_0 weights convert like the CPU's") {

@@ -16,6 +16,9 @@ saved files back and computes the references on the GPU:
   llama2-small  a small Llama-2-style model: MHA 16/16, untied output, no
                 scaling, SentencePiece-style tokenizer (the CPU reference runs
                 on it: fast enough in fp32)
+  mistral-swa-small  MistralForCausalLM, small, GQA 16/4, sliding window 40
+                (shorter than the 100-token prompt: the window shapes prefill
+                and every decode step)
 Layout of DIR/<name>/: hf/ (the HF folder our loader reads), ref/ (meta.json:
 prompt ids, HF's fp32 greedy ids, top-2 margin at each step, HF bf16-vs-fp32
 context; raw little-endian float32: prefill_fp32.f32 and prefill_bf16.f32 =
@@ -110,18 +113,30 @@ LLAMA2_SMALL = {
     "tie_word_embeddings": False, "hidden_act": "silu", "attention_bias": False,
     "mlp_bias": False, "initializer_range": 0.02,
 }
+# Mistral v0.1's sliding-window attention at a window (40) shorter than the
+# prompt (100), so it shapes prefill, the cache reads of every decode step
+# and the tiles the prefill kernel skips; GQA 4.
+MISTRAL_SWA_SMALL = {
+    "architectures": ["MistralForCausalLM"], "model_type": "mistral",
+    "hidden_size": 1024, "intermediate_size": 2816, "num_hidden_layers": 4,
+    "num_attention_heads": 16, "num_key_value_heads": 4, "head_dim": 64,
+    "vocab_size": 32000, "max_position_embeddings": 4096, "rms_norm_eps": 1e-5,
+    "rope_theta": 10000.0, "rope_scaling": None, "sliding_window": 40,
+    "tie_word_embeddings": False, "hidden_act": "silu", "initializer_range": 0.02,
+}
 # name -> (config, tokenizer kind); the order is the order of the table.
 MODELS = {
     "llama3.2-1b": (LLAMA32_1B, "llama3"),
     "qwen2-0.5b": (QWEN2_05B, "qwen2"),
     "llama2-small": (LLAMA2_SMALL, "spm"),
+    "mistral-swa-small": (MISTRAL_SWA_SMALL, "spm"),
     # Diagnostics, made only when named (--models): Llama-3.2-1B's layer
     # shapes at 4 layers and a 32000 vocabulary, with and without the llama3
     # RoPE scaling, to tell a shape problem from a scaling one in seconds.
     "diag-1b-4l": (dict(LLAMA32_1B, num_hidden_layers=4, vocab_size=32000), "llama3"),
     "diag-1b-4l-noscale": (dict(LLAMA32_1B, num_hidden_layers=4, vocab_size=32000, rope_scaling=None), "llama3"),
 }
-DEFAULT_MODELS = ["llama3.2-1b", "qwen2-0.5b", "llama2-small"]
+DEFAULT_MODELS = ["llama3.2-1b", "qwen2-0.5b", "llama2-small", "mistral-swa-small"]
 
 # ---------------------------------------------------------------- tokenizers
 LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|"
@@ -285,7 +300,8 @@ def hf_config(transformers, cfg, bos, eos):
     """The transformers config object for one of the dicts above, in the RoPE
     form this transformers version takes (5.x: rope_parameters)."""
     import inspect
-    cls = getattr(transformers, "LlamaConfig" if cfg["model_type"] == "llama" else "Qwen2Config")
+    cls = getattr(transformers, {"llama": "LlamaConfig", "mistral": "MistralConfig",
+                                 "qwen2": "Qwen2Config"}[cfg["model_type"]])
     kw = {k: v for k, v in cfg.items() if k not in ("architectures", "model_type")}
     kw["bos_token_id"], kw["eos_token_id"] = bos, eos
     if "rope_parameters" in inspect.signature(cls.__init__).parameters:

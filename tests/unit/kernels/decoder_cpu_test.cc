@@ -46,6 +46,7 @@ struct Variant {
   const char* name;
   DType dtype = DType::kF32;
   bool qkv_bias = false, tied = false, llama3 = false, interleaved = false, linear = false;
+  int window = 0;
 };
 
 DecoderConfig variant_config(const Variant& v) {
@@ -53,6 +54,7 @@ DecoderConfig variant_config(const Variant& v) {
   c.qkv_bias = v.qkv_bias;
   c.tied_embeddings = v.tied;
   c.rope_style = v.interleaved ? RopeStyle::kInterleaved : RopeStyle::kHalf;
+  c.sliding_window = v.window;
   if (v.llama3) {  // original 64 positions: head_dim 16 then has frequencies in all three bands
     c.rope_scaling = {RopeScaling::Kind::kLlama3, 8.0f, 1.0f, 4.0f, 64};
   } else if (v.linear) {
@@ -137,6 +139,8 @@ TEST_CASE("cpu decoder logits match the float64 reference") {
       {"f16", DType::kF16},
       {"bf16 + bias + tied", DType::kBF16, true, true},
       {"q8_0", DType::kQ8_0},
+      {"sliding window 5 (of 14 tokens)", DType::kF32, false, false, false, false, false, 5},
+      {"sliding window 1", DType::kF32, true, false, false, false, false, 1},
   };
   for (const Variant& v : variants) {
     INFO(std::string(v.name));

@@ -272,11 +272,12 @@ inline std::vector<std::vector<double>> reference_logits(const TestModel& m, con
     rope(q, NQ);
     rope(k, NKV);
     Mat attn(static_cast<std::size_t>(T), std::vector<double>(static_cast<std::size_t>(NQ * D), 0.0));
-    for (int t = 0; t < T; ++t)  // query t attends to keys 0..t
+    for (int t = 0; t < T; ++t)  // query t attends to keys lo..t (lo = 0 without a window)
       for (int n = 0; n < NQ; ++n) {
         const int g = n / (NQ / NKV);
-        std::vector<double> s(static_cast<std::size_t>(t + 1));
-        for (int j = 0; j <= t; ++j) {
+        const int lo = c.sliding_window > 0 ? std::max(0, t - c.sliding_window + 1) : 0;
+        std::vector<double> s(static_cast<std::size_t>(t + 1), -INFINITY);
+        for (int j = lo; j <= t; ++j) {
           double dot = 0.0;
           for (int d = 0; d < D; ++d)
             dot += q[static_cast<std::size_t>(t)][static_cast<std::size_t>(n * D + d)] *
@@ -286,7 +287,7 @@ inline std::vector<std::vector<double>> reference_logits(const TestModel& m, con
         const double mx = *std::max_element(s.begin(), s.end());
         double sum = 0.0;
         for (double& e : s) sum += (e = std::exp(e - mx));
-        for (int j = 0; j <= t; ++j)
+        for (int j = lo; j <= t; ++j)
           for (int d = 0; d < D; ++d)
             attn[static_cast<std::size_t>(t)][static_cast<std::size_t>(n * D + d)] +=
                 s[static_cast<std::size_t>(j)] / sum * v[static_cast<std::size_t>(j)][static_cast<std::size_t>(g * D + d)];

@@ -181,6 +181,9 @@ TEST_CASE("convert to GGUF and load back: F32/F16/BF16 exact, Q8_0 within its st
     s.arch = k.arch;
     s.dtype = k.src_dtype;
     s.tied = k.tied;
+    // Mistral v0.1's window (read for mistral, ignored for qwen2 without
+    // use_sliding_window, absent for llama).
+    if (k.arch != "llama") s.sliding_window = 24;
     const TinyModel t = rg::test::write_tiny_hf(d / "hf", s);
     std::size_t calls = 0;
     ConvertOptions o;
@@ -208,6 +211,8 @@ TEST_CASE("convert to GGUF and load back: F32/F16/BF16 exact, Q8_0 within its st
     CHECK(b.rope_theta == a.rope_theta);
     CHECK(b.qkv_bias == a.qkv_bias);
     CHECK(b.tied_embeddings == a.tied_embeddings);
+    CHECK(a.sliding_window == (k.arch == "mistral" ? 24 : 0));
+    CHECK(b.sliding_window == a.sliding_window);
     CHECK(b.rope_style == (k.arch == "qwen2" ? rg::kernels::RopeStyle::kHalf : rg::kernels::RopeStyle::kInterleaved));
     check_weights(*g, t, k.tol);
     // Norms and biases stay F32; matrices take the type asked for.

@@ -52,6 +52,7 @@ struct TinyModelSpec {
   std::string dtype = "F32";  // safetensors dtype of every tensor
   bool sharded = false;
   json rope_scaling = nullptr;
+  json sliding_window = nullptr;  // config.json's sliding_window (Mistral v0.1: 4096)
   std::string chat_template = kLlama3Template;  // "" = no tokenizer_config.json template
 };
 
@@ -177,6 +178,7 @@ inline TinyModel write_tiny_hf(const std::string& dir, const TinyModelSpec& s, u
                  {"rms_norm_eps", 1e-5},
                  {"rope_theta", 500000.0},
                  {"rope_scaling", s.rope_scaling},
+                 {"sliding_window", s.sliding_window},
                  {"max_position_embeddings", 2048},
                  {"tie_word_embeddings", s.tied},
                  {"hidden_act", "silu"},

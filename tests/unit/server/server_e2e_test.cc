@@ -715,6 +715,21 @@ TEST_CASE("error paths over HTTP: status and JSON error body") {
   CHECK(answer(r) == "Hello there!");
 }
 
+// /metrics once every needle is in it (or after 5 s, for the checks to show
+// what is missing). A request is counted when its last byte has been sent,
+// which can be after the client has read the response: a scrape right after
+// a reply may not show it yet.
+Reply metrics_with(LiveServer& s, const std::vector<std::string>& needles) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    Reply r = fetch(s.url("/metrics"));
+    bool all = r.status == 200;
+    for (const std::string& n : needles) all = all && has(r.body, n);
+    if (all || std::chrono::steady_clock::now() > deadline) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 TEST_CASE("GET /metrics after traffic: request counters and LLM call series") {
   Env env;
   LiveServer s(env.configs, env.data);
@@ -723,7 +738,10 @@ TEST_CASE("GET /metrics after traffic: request counters and LLM call series") {
   REQUIRE(fetch(s.url("/health")).status == 200);
   REQUIRE(fetch(s.url("/no/such/path")).status == 404);
 
-  Reply r = fetch(s.url("/metrics"));
+  Reply r = metrics_with(s, {"route=\"/v1/chat/completions\",status=\"200\"} 1\n",
+                             "route=\"/v1/chat/completions\",status=\"502\"} 1\n",
+                             "route=\"/health\",status=\"200\"} 1\n",
+                             "route=\"unmatched\",status=\"404\"} 1\n"});
   REQUIRE(r.status == 200);
   CHECK(has(r.headers, "content-type: text/plain"));
   const std::string& m = r.body;
@@ -824,7 +842,7 @@ TEST_CASE("a 404 for an unknown config is counted under its route in /metrics") 
   Env env;
   LiveServer s(env.configs, env.data);
   REQUIRE(chat(s, {{"config_id", "nope"}, {"messages", {user("hey")}}}).status == 404);
-  Reply r = fetch(s.url("/metrics"));
+  Reply r = metrics_with(s, {"route=\"/v1/chat/completions\",status=\"404\"} 1\n"});
   REQUIRE(r.status == 200);
   CHECK_MESSAGE(has(r.body, "railguard_http_requests_total{route=\"/v1/chat/completions\",status=\"404\"} 1\n"),
                 r.body);
