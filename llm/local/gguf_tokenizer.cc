@@ -109,6 +109,10 @@ TokenizerSpec tokenizer_spec_from_gguf(const GgufFile& f) {
   // llama.cpp takes a pre-token that is itself a token whole for Llama 3
   // vocabularies (HF's ignore_merges), and only for those.
   s.ignore_merges = s.kind == TokenizerKind::kByteLevelBpe && s.pre == PreTokenizerKind::kLlama3;
+  // GGUF has no key for a normalizer; Qwen2's tokenizer.json declares NFC,
+  // so its pre-tokenizer stands for it (llama.cpp skips NFC; HF, the
+  // reference, applies it).
+  s.nfc = s.kind == TokenizerKind::kByteLevelBpe && s.pre == PreTokenizerKind::kQwen2;
   return s;
 }
 

@@ -88,6 +88,9 @@ struct TokenizerSpec {
   // whatever the merges say (HF BPE "ignore_merges"; Llama 3; llama.cpp does
   // this for pre "llama-bpe").
   bool ignore_merges = false;
+  // Byte-level BPE: Unicode NFC of the text between raw-matched added tokens
+  // before anything else (Qwen2's tokenizer.json normalizer).
+  bool nfc = false;
   std::vector<AddedTokenOptions> added_tokens;  // empty = defaults for control/user-defined types
 };
 

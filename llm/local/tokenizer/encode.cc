@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "llm/local/tokenizer/internal/pre_tokenizer.h"
+#include "llm/local/tokenizer/unicode_nfc.h"
 #include "llm/local/tokenizer/internal/tokenizer_impl.h"
 #include "llm/local/tokenizer/internal/utf8.h"
 
@@ -115,6 +116,9 @@ void encode_text(const Tokenizer::Impl& t, std::string_view input, std::string_v
   std::string_view norm = text;
   if (t.sentencepiece() && !metaspace) {
     normalized = sentencepiece_normalize(text, t.spec.add_space_prefix);
+    norm = normalized;
+  } else if (t.spec.nfc && !nfc_trivially_unchanged(text)) {
+    normalized = nfc(text);
     norm = normalized;
   }
   auto model = [&](std::string_view s) {

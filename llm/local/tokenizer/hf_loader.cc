@@ -391,11 +391,11 @@ TokenizerSpec tokenizer_spec_from_hf(const std::string& path) {
   if (byte_level) {
     s.kind = TokenizerKind::kByteLevelBpe;
     s.add_space_prefix = false;
-    // Qwen2 declares NFC. It is not applied (no composition tables here): the
-    // ids are HF's for any text already in NFC, which is nearly all text.
+    // Qwen2 declares NFC (unicode_nfc.h); nothing else is supported here.
     const json& norm = root.contains("normalizer") ? root["normalizer"] : json();
     if (!norm.is_null() && type_of(norm) != "NFC")
       src.fail("normalizer", "'" + type_of(norm) + "' before a byte-level pre-tokenizer is not supported");
+    s.nfc = !norm.is_null();
   } else if (metaspace) {
     s.kind = TokenizerKind::kSentencePieceBpe;
     if (has_normalizer)

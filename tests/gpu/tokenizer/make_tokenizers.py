@@ -8,7 +8,8 @@ cases.jsonl; the line format is in tests/gpu/tokenizer/hf_cases.h):
   llama3   byte-level BPE, Split(Llama 3 pattern) + ByteLevel(use_regex=False),
            ignore_merges, specials added after the vocabulary, bos by
            TemplateProcessing (after a ByteLevel post-processor, as Llama 3.1)
-  qwen2    the same with the Qwen2 pattern (single digits), no bos
+  qwen2    the same with the Qwen2 pattern (single digits) and Qwen2's NFC
+           normalizer, no bos
   gpt2     ByteLevel(use_regex=True) alone, <|endoftext|>, an lstrip <mask>
   spm      SentencePiece-style BPE: normalizer Prepend+Replace U+2581, byte
            fallback <0x00>..<0xFF> at ids 3..258, unk, decoder Replace /
@@ -64,7 +65,16 @@ ARABIC = "مرحبا بالعالم هذا اختبار للمحلل اللغو�
 GREEK_ETC = ["Ελληνικά", "עברית", "हिन्दी", "ภาษาไทย", "한국어", "日本語のテキスト", "Tiếng Việt",
              "Ωμέγα", "ſtraße", "ﬁnance", "Ⅻ", "½ ¼ ¾", "①②③", "٣٤٥", "१२३"]
 COMBINING = ["e\u0301", "a\u0300\u0301", "n\u0303", "o\u0308\u0304", "\u0915\u094d\u0937",
-             "Z\u0351\u036b\u0343\u036a", "\u1100\u1161\u11a8"]
+             "Z\u0351\u036b\u0343\u036a", "\u1100\u1161\u11a8",
+             # Text not in NFC (the qwen2 kind normalizes): decomposed accents and
+             # Hangul, marks out of canonical order, singletons (Angstrom, Kelvin,
+             # Ohm signs), an exclusion (Devanagari nukta), a non-starter
+             # decomposition, Hangul LV + T, a starter pair (Oriya).
+             "cafe\u0301 nai\u0308ve", "Tie\u0302\u0301ng Vie\u0323\u0302t", "A\u030Angstro\u0308m",
+             "\u1112\u1161\u11ab\u1100\u116e\u11a8\u110b\u1165", "a\u0307\u0323", "a\u0323\u0307",
+             "\u212B \u212A \u2126", "\u0915\u093C", "\u1E9B\u0323", "\u0344", "\uAC00\u11A8",
+             "\u0B47\u0B3E", "\u0391\u0301\u03B9\u0308\u0301", "\u304B\u3099\u306F\u309A",
+             "e\u0301\u0301\u0327", "\u0301leading mark"]
 EMOJI = ["😀", "👍🏽", "👨‍👩‍👧‍👦", "🏳️‍🌈", "❤️", "🇫🇷", "👩🏾‍💻", "🤷‍♀️", "✅", "🦀", "🙂🙃",
          "☃", "💯", "🧑‍🤝‍🧑"]
 SPACES = [" ", "  ", "   ", "\t", "\n", "\n\n", "\r\n", " \n", "\n ", "\u00a0", "\u3000",
@@ -160,6 +170,8 @@ def byte_level(kind, train_lines, vocab):
         tok.pre_tokenizer = pre_tokenizers.Sequence([
             pre_tokenizers.Split(Regex(pattern), behavior="isolated", invert=False),
             pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=False)])
+    if kind == "qwen2":
+        tok.normalizer = normalizers.NFC()  # as Qwen2's tokenizer.json declares
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab, min_frequency=2, show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())

@@ -16,6 +16,7 @@
 
 #include "llm/local/tokenizer/internal/pre_tokenizer.h"
 #include "llm/local/tokenizer/tokenizer.h"
+#include "llm/local/tokenizer/unicode_nfc.h"
 #include "tests/gpu/tokenizer/hf_cases.h"
 
 namespace fs = std::filesystem;
@@ -274,6 +275,45 @@ TEST_CASE("byte-level BPE: merges, specials, bos, round trips") {
   // ignore_merges: a pre-token in the vocabulary is one token.
   auto t2 = load(d, "bl2", byte_level_json(true));
   CHECK(tokens_of(*t2, t2->encode("world", false)) == V{"world"});
+}
+
+TEST_CASE("NFC: the examples of UAX #15, Hangul, and invalid bytes") {
+  using rg::llm::local::nfc;
+  CHECK(rg::llm::local::nfc_trivially_unchanged("plain ASCII, Latin-1 \xC3\xA9"));
+  CHECK_FALSE(rg::llm::local::nfc_trivially_unchanged("e\xCC\x81"));
+  CHECK(nfc("cafe\u0301") == "caf\u00E9");                         // compose
+  CHECK(nfc("\u00E9") == "\u00E9");                                 // already composed
+  CHECK(nfc("\u212B") == "\u00C5");                                 // singleton: Angstrom sign
+  CHECK(nfc("\u2126") == "\u03A9");                                 // Ohm sign
+  CHECK(nfc("a\u0307\u0323") == "\u1EA1\u0307");                   // reorder, then compose
+  CHECK(nfc("a\u0323\u0307") == "\u1EA1\u0307");
+  CHECK(nfc("\u1E9B\u0323") == "\u1E9B\u0323");                    // UAX #15's long s example
+  CHECK(nfc("\u0915\u093C") == "\u0915\u093C");                    // composition exclusion
+  CHECK(nfc("\u0344") == "\u0308\u0301");                           // non-starter decomposition
+  CHECK(nfc("\u1100\u1161\u11A8") == "\uAC01");                    // Hangul L V T
+  CHECK(nfc("\uAC00\u11A8") == "\uAC01");                           // LV + T
+  CHECK(nfc("\u0B47\u0B3E") == "\u0B4B");                           // two starters compose
+  CHECK(nfc("e\u0301\u0301") == "\u00E9\u0301");                    // blocked by the same class
+  CHECK(nfc("\u0301e") == "\u0301e");                                // leading mark stays
+  CHECK(nfc("e\xFF\u0301") == "e\xFF\u0301");                       // invalid byte: a boundary
+  CHECK(std::string(rg::llm::local::nfc_unicode_version()).size() >= 4);
+}
+
+TEST_CASE("byte-level BPE with an NFC normalizer (Qwen2): decomposed text encodes as composed") {
+  TempDir d;
+  json j = byte_level_json();
+  auto plain = load(d, "plain", j);
+  j["normalizer"] = {{"type", "NFC"}};
+  auto t = load(d, "nfc", j);
+  CHECK(t->spec().nfc);
+  CHECK_FALSE(plain->spec().nfc);
+  CHECK(t->encode("cafe\u0301 \u212B", false) == t->encode("caf\u00E9 \u00C5", false));
+  CHECK(plain->encode("cafe\u0301", false) != plain->encode("caf\u00E9", false));
+  // Special tokens are matched in the raw text first, then each side is normalized.
+  CHECK(t->encode("e\u0301<|eot_id|>e\u0301", false) == t->encode("\u00E9<|eot_id|>\u00E9", false));
+  j["normalizer"] = {{"type", "NFKC"}};
+  d.write("nfkc/tokenizer.json", j.dump());
+  CHECK_THROWS_WITH(tokenizer_spec_from_hf((d.path / "nfkc").string()), doctest::Contains("normalizer"));
 }
 
 TEST_CASE("byte-level decode: invalid UTF-8 becomes U+FFFD per maximal subpart") {
