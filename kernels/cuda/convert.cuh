@@ -11,6 +11,7 @@
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <type_traits>
 
 namespace rg::kernels::cuda {
 
@@ -49,6 +50,19 @@ template <>
 __device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi) {
   __half2 v = __floats2half2_rn(saturate_f16(lo), saturate_f16(hi));
   return *reinterpret_cast<uint32_t*>(&v);
+}
+
+// pack2 for values known to lie within H's range (probabilities, convex
+// combinations of 16-bit values, values read from 16-bit memory): no
+// saturation test on the hot path.
+template <typename H>
+__device__ __forceinline__ uint32_t pack2_in_range(float lo, float hi) {
+  if constexpr (std::is_same_v<H, __half>) {
+    __half2 v = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<uint32_t*>(&v);
+  } else {
+    return pack2<H>(lo, hi);
+  }
 }
 
 template <typename H>
