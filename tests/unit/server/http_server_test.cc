@@ -399,7 +399,18 @@ TEST_CASE("GET /metrics: requests by route and status, latency, rails, LLM calls
   for (int i = 0; i < 3; ++i) fetch(t.url("/health"));
   fetch(t.url("/echo"), "POST", "x");
   fetch(t.url("/nope"));
-  Reply m = fetch(t.url("/metrics"));
+  // A request is counted once its last byte is sent, which may be after the
+  // client has read it: scrape until the last one shows (5 s at most).
+  Reply m;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    m = fetch(t.url("/metrics"));
+    if (has(m.body, "railguard_http_requests_total{route=\"unmatched\",status=\"404\"} 1\n") &&
+        has(m.body, "railguard_http_requests_total{route=\"/health\",status=\"200\"} 3\n") &&
+        has(m.body, "railguard_http_requests_total{route=\"/echo\",status=\"200\"} 1\n"))
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } while (std::chrono::steady_clock::now() < deadline);
   CHECK(m.status == 200);
   CHECK(has(m.headers, "text/plain; version=0.0.4"));
   CHECK(has(m.body, "railguard_http_requests_total{route=\"/health\",status=\"200\"} 3\n"));
