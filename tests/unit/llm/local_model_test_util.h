@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kernels/formats/safetensors.h"
+#include "tests/unit/llm/llama3_pre_tokenizer_json.h"
 
 namespace rg::test {
 
@@ -101,16 +102,7 @@ inline json tiny_tokenizer_json(bool bytes_only = false) {
   return {{"version", "1.0"},
           {"added_tokens", added},
           {"normalizer", nullptr},
-          {"pre_tokenizer",
-           {{"type", "Sequence"},
-            {"pretokenizers",
-             {{{"type", "Split"},
-               {"pattern",
-                {{"Regex",
-                  R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"}}},
-               {"behavior", "Isolated"},
-               {"invert", false}},
-              {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}}}}}},
+          {"pre_tokenizer", rg::test::llama3_pre_tokenizer_json()},
           {"post_processor", nullptr},
           {"decoder", {{"type", "ByteLevel"}}},
           {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", merges}, {"byte_fallback", false}}}};

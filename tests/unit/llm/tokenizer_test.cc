@@ -18,6 +18,7 @@
 #include "llm/local/tokenizer/tokenizer.h"
 #include "llm/local/tokenizer/unicode_nfc.h"
 #include "tests/gpu/tokenizer/hf_cases.h"
+#include "tests/unit/llm/llama3_pre_tokenizer_json.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -87,16 +88,7 @@ json byte_level_json(bool ignore_merges = false) {
       {"version", "1.0"},
       {"added_tokens", added},
       {"normalizer", nullptr},
-      {"pre_tokenizer",
-       {{"type", "Sequence"},
-        {"pretokenizers",
-         {{{"type", "Split"},
-           {"pattern",
-            {{"Regex",
-              R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"}}},
-           {"behavior", "Isolated"},
-           {"invert", false}},
-          {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}}}}}},
+      {"pre_tokenizer", rg::test::llama3_pre_tokenizer_json()},
       {"post_processor",
        {{"type", "TemplateProcessing"},
         {"single", {{{"SpecialToken", {{"id", "<|begin_of_text|>"}, {"type_id", 0}}}},
